@@ -1,0 +1,116 @@
+import { z } from 'zod';
+
+/**
+ * Lifecycle events: the domain facts stored in the log. Store metadata (seq,
+ * version, hash, recorded time) lives on the row, never in the event.
+ * Bump EVENT_SCHEMA_VERSION when a shape changes, and add an upcaster.
+ */
+export const EVENT_SCHEMA_VERSION = 1;
+
+const EffectName = z.string().min(1);
+const Attempt = z.int().positive();
+
+/** Who did something by hand: recorded on every operator action. */
+export const Operator = z.strictObject({
+  user: z.string(),
+  host: z.string(),
+  pid: z.int(),
+  version: z.string(),
+  reason: z.string().optional(),
+});
+export type Operator = z.infer<typeof Operator>;
+
+export const ActorCreated = z.strictObject({
+  type: z.literal('actor.created'),
+  data: z.strictObject({ input: z.unknown(), parent: z.string().nullable() }),
+});
+
+/** An effect began; for commands, the process (group) that runs it, so a later driver can stop survivors. */
+export const EffectStarted = z.strictObject({
+  type: z.literal('effect.started'),
+  data: z.strictObject({
+    effect: EffectName,
+    attempt: Attempt,
+    key: z.string(),
+    pid: z.int().optional(),
+    pgid: z.int().optional(),
+    command: z.array(z.string()).optional(),
+  }),
+});
+
+export const EffectCompleted = z.strictObject({
+  type: z.literal('effect.completed'),
+  data: z.strictObject({ effect: EffectName, attempt: Attempt, output: z.unknown() }),
+});
+
+export const EffectFailed = z.strictObject({
+  type: z.literal('effect.failed'),
+  data: z.strictObject({
+    effect: EffectName,
+    attempt: Attempt,
+    error: z.strictObject({ message: z.string(), code: z.string().optional() }),
+    retryable: z.boolean(),
+    /** Present when the failure was a rate limit: retry at this time (epoch ms), not before. */
+    rateLimit: z.strictObject({ retryAt: z.number(), reason: z.string().optional() }).optional(),
+  }),
+});
+
+export const TimerElapsed = z.strictObject({
+  type: z.literal('timer.elapsed'),
+  data: z.strictObject({ timer: z.string(), at: z.number() }),
+});
+
+const Outcome = z.enum(['completed', 'failed']);
+const childFinished = <T extends string>(type: T) =>
+  z.strictObject({ type: z.literal(type), data: z.strictObject({ child: z.string(), outcome: Outcome }) });
+
+/** A parent learns of a child's end through an event in its own stream (SPEC §2.5). */
+export const RunFinished = childFinished('run.finished');
+export const SubtestFinished = childFinished('subtest.finished');
+export const TierFinished = childFinished('tier.finished');
+
+/** A parent forgets a failed child's outcome because the child is being retried (recorded by resume). */
+const childRetried = <T extends string>(type: T) => z.strictObject({ type: z.literal(type), data: z.strictObject({ child: z.string() }) });
+export const RunRetried = childRetried('run.retried');
+export const SubtestRetried = childRetried('subtest.retried');
+export const TierRetried = childRetried('tier.retried');
+
+export const OperatorInterrupted = z.strictObject({
+  type: z.literal('operator.interrupted'),
+  data: z.strictObject({ operator: Operator, signal: z.string() }),
+});
+
+export const OperatorResumed = z.strictObject({
+  type: z.literal('operator.resumed'),
+  data: z.strictObject({ operator: Operator }),
+});
+
+export const LeaseTakenOver = z.strictObject({
+  type: z.literal('lease.taken_over'),
+  data: z.strictObject({
+    previous: z.strictObject({ pid: z.int(), host: z.string(), heartbeatAt: z.number() }),
+    operator: Operator,
+  }),
+});
+
+export const LifecycleEvent = z.discriminatedUnion('type', [
+  ActorCreated,
+  EffectStarted,
+  EffectCompleted,
+  EffectFailed,
+  TimerElapsed,
+  RunFinished,
+  SubtestFinished,
+  TierFinished,
+  RunRetried,
+  SubtestRetried,
+  TierRetried,
+  OperatorInterrupted,
+  OperatorResumed,
+  LeaseTakenOver,
+]);
+
+export type LifecycleEvent = z.infer<typeof LifecycleEvent>;
+export type LifecycleEventType = LifecycleEvent['type'];
+export type EventOf<T extends LifecycleEventType> = Extract<LifecycleEvent, { type: T }>;
+export type ChildOutcome = z.infer<typeof Outcome>;

@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { Id } from './ids.js';
+
+/** What a judge command prints on stdout (SPEC §6). Extra fields are kept. */
+export const JudgeVerdict = z.looseObject({
+  score: z.number().min(0).max(1),
+  passed: z.boolean(),
+  grade: z.enum(['S', 'A', 'B', 'C', 'D', 'F']).optional(),
+  reasoning: z.string().optional(),
+  criteria: z.record(z.string(), z.unknown()).optional(),
+});
+export type JudgeVerdict = z.infer<typeof JudgeVerdict>;
+
+/** The optional last JSON line of an agent's stdout. Missing values are unknown, not zero. */
+export const AgentUsage = z.looseObject({
+  tokens: z.union([z.int().nonnegative(), z.looseObject({ input: z.int().nonnegative().optional(), output: z.int().nonnegative().optional(), total: z.int().nonnegative().optional() })]).optional(),
+  costUsd: z.number().nonnegative().optional(),
+});
+export type AgentUsage = z.infer<typeof AgentUsage>;
+
+const Unknown = <T extends z.ZodType>(t: T) => t.nullable();
+
+export const RunResult = z.strictObject({
+  experiment: Id,
+  tier: Id,
+  subtest: Id,
+  run: z.int().positive(),
+  passed: z.boolean(),
+  score: z.number().min(0).max(1),
+  grade: z.enum(['S', 'A', 'B', 'C', 'D', 'F']).nullable(),
+  judges: z.array(JudgeVerdict),
+  agent: z.strictObject({
+    exitCode: z.int().nullable(),
+    timedOut: z.boolean(),
+    durationMs: z.number().nonnegative(),
+    tokens: Unknown(z.int().nonnegative()),
+    costUsd: Unknown(z.number().nonnegative()),
+  }),
+  diff: z.strictObject({ filesChanged: z.int().nonnegative(), insertions: z.int().nonnegative(), deletions: z.int().nonnegative() }),
+  durationMs: z.number().nonnegative(),
+});
+export type RunResult = z.infer<typeof RunResult>;
+
+const Stats = z.strictObject({ mean: z.number(), median: z.number(), stdev: z.number() });
+
+export const SubtestResult = z.strictObject({
+  tier: Id,
+  subtest: Id,
+  runs: z.int().nonnegative(),
+  completedRuns: z.int().nonnegative(),
+  failedRuns: z.int().nonnegative(),
+  passRate: z.number().min(0).max(1),
+  score: Stats,
+  /** 1 − coefficient of variation of the scores, clamped to 0..1 (1 = every run scored the same). */
+  consistency: z.number().min(0).max(1),
+  meanCostUsd: Unknown(z.number().nonnegative()),
+  totalTokens: Unknown(z.int().nonnegative()),
+  durationMs: z.strictObject({ total: z.number().nonnegative(), mean: z.number().nonnegative() }),
+});
+export type SubtestResult = z.infer<typeof SubtestResult>;
+
+/** Cost of a pass: a number of USD, "Infinity" when nothing passed, null when cost is unknown. */
+export const CostOfPass = z.union([z.number().nonnegative(), z.literal('Infinity')]).nullable();
+
+export const TierResult = z.strictObject({
+  tier: Id,
+  outcome: z.enum(['completed', 'failed']),
+  subtests: z.array(SubtestResult),
+  best: z.strictObject({ subtest: Id, reason: z.string() }).nullable(),
+  passRate: z.number().min(0).max(1),
+  meanCostUsd: Unknown(z.number().nonnegative()),
+  costOfPass: CostOfPass,
+  durationMs: z.number().nonnegative(),
+});
+export type TierResult = z.infer<typeof TierResult>;
+
+export const ExperimentResult = z.strictObject({
+  experiment: Id,
+  configHash: z.string(),
+  tiers: z.array(TierResult),
+  frontier: z.strictObject({ tier: Id, costOfPass: CostOfPass }).nullable(),
+});
+export type ExperimentResult = z.infer<typeof ExperimentResult>;
