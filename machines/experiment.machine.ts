@@ -1,0 +1,70 @@
+import { setup } from 'xstate';
+import type { LifecycleEvent } from '../schemas/events.js';
+import { childOutcomeActions, lifecycleActions, lifecycleContext, lifecycleGuards, parentGuards, type LifecycleContext, type ParentContext } from './lifecycle.js';
+import { awaitingState, childEvents, effectState, resumeExits, type StateMeta } from './states.js';
+
+export interface ExperimentInput {
+  experiment: string;
+  /** Tier ids with their resolved dependencies (SPEC §2.5). */
+  tiers: { id: string; dependsOn: string[] }[];
+  failFast: boolean;
+  maxAttempts: number;
+}
+
+export interface ExperimentContext extends LifecycleContext, ParentContext {
+  experiment: string;
+  tiers: ExperimentInput['tiers'];
+  failFast: boolean;
+}
+
+const STEPS = [
+  'exp_initializing',
+  'exp_dir_created',
+  'exp_repo_cloned',
+  'exp_tiers_running',
+  'exp_tiers_complete',
+  'exp_reports_generated',
+] as const;
+
+/** SIGINT/SIGTERM from any working state: remember it, so resume continues there. */
+const interruptible = <S extends (typeof STEPS)[number]>(state: S) => ({
+  'operator.interrupted': { target: 'exp_interrupted', actions: { type: 'recordInterrupt', params: { state } } },
+} as const);
+
+function withInterrupt<S extends (typeof STEPS)[number], T extends { on: object }>(state: S, config: T) {
+  return { ...config, on: { ...config.on, ...interruptible(state) } };
+}
+
+export const experimentMachine = setup({
+  types: {} as { context: ExperimentContext; events: LifecycleEvent; input: ExperimentInput; meta: StateMeta },
+  guards: {
+    ...lifecycleGuards,
+    ...parentGuards,
+    /** SPEC §2.6: the experiment fails on a tier failure only with failFast. */
+    shouldFail: (args) => args.context.failFast && parentGuards.anyChildFailed(args),
+  },
+  actions: { ...lifecycleActions<ExperimentContext>(), ...childOutcomeActions<ExperimentContext>() },
+}).createMachine({
+  id: 'experiment',
+  version: '1',
+  context: ({ input }) => ({
+    ...lifecycleContext(input.maxAttempts),
+    experiment: input.experiment,
+    tiers: input.tiers,
+    failFast: input.failFast,
+    expected: input.tiers.map((t) => t.id),
+    children: {},
+  }),
+  initial: 'exp_initializing',
+  states: {
+    exp_initializing: withInterrupt('exp_initializing', effectState('exp_initializing', 'initializeExperiment', 'exp_dir_created', 'exp_failed')),
+    exp_dir_created: withInterrupt('exp_dir_created', effectState('exp_dir_created', 'prepareRepository', 'exp_repo_cloned', 'exp_failed')),
+    exp_repo_cloned: withInterrupt('exp_repo_cloned', effectState('exp_repo_cloned', 'preflightChecks', 'exp_tiers_running', 'exp_failed')),
+    exp_tiers_running: withInterrupt('exp_tiers_running', awaitingState('exp_tiers_running', 'tier', 'exp_tiers_complete', 'exp_failed')),
+    exp_tiers_complete: withInterrupt('exp_tiers_complete', effectState('exp_tiers_complete', 'writeExperimentReports', 'exp_reports_generated', 'exp_failed')),
+    exp_reports_generated: withInterrupt('exp_reports_generated', effectState('exp_reports_generated', 'completeExperiment', 'exp_complete', 'exp_failed')),
+    exp_interrupted: { on: { ...childEvents('tier'), 'operator.resumed': resumeExits(STEPS) } },
+    exp_failed: { meta: { outcome: 'failed' }, on: { ...childEvents('tier'), 'operator.resumed': resumeExits(STEPS) } },
+    exp_complete: { type: 'final', meta: { outcome: 'completed' } },
+  },
+});

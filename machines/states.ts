@@ -1,0 +1,76 @@
+/**
+ * Builders for the three kinds of state every lifecycle machine has. They
+ * return plain XState state configs that name guards and actions defined in
+ * lifecycle.ts, so each machine file still reads as a list of its states.
+ */
+
+/** What the engine reads from a state's meta. */
+export interface StateMeta {
+  /** An action state: entering it starts this effect. */
+  effect?: string;
+  /** A waiting state: children of this machine report their outcome to it. */
+  awaits?: string;
+  /** A wait until `context[field]` (epoch ms); then the engine sends `timer.elapsed` with this timer name. */
+  timer?: { name: string; field: string };
+  /** Reaching this state ends the actor's work for its parent, with this outcome. */
+  outcome?: 'completed' | 'failed';
+}
+
+/**
+ * An action state. Its effect's completion (current attempt only) leads to
+ * `next`; a retryable failure re-enters it with the next attempt; any other
+ * failure leads to `failed`, remembering this state for resume.
+ */
+export function effectState(self: string, effect: string, next: string, failed: string) {
+  const current = { effect };
+  return {
+    entry: { type: 'startEffect', params: current },
+    meta: { effect } satisfies StateMeta,
+    on: {
+      'effect.completed': { guard: { type: 'isCurrentEffect', params: current }, target: next, actions: 'stepCompleted' },
+      'effect.failed': [
+        { guard: { type: 'canRetry', params: current }, target: self, reenter: true, actions: 'attemptFailed' },
+        { guard: { type: 'isCurrentEffect', params: current }, target: failed, actions: { type: 'recordFailure', params: { state: self, effect } } },
+      ],
+    },
+  } as const;
+}
+
+/** An action state whose completion also records the effect's output with `action`. */
+export function recordingOutput<A extends string>(state: ReturnType<typeof effectState>, action: A) {
+  const completed = { ...state.on['effect.completed'], actions: [action, 'stepCompleted'] as const };
+  return { ...state, on: { ...state.on, 'effect.completed': completed } };
+}
+
+/**
+ * A state that waits for children (`<child>.finished` events) and moves on
+ * once every expected child has an outcome: to `failed` when none completed
+ * (or, with `failFast`, when one failed), else to `next`.
+ */
+export function awaitingState(self: string, child: string, next: string, failed: string) {
+  return {
+    meta: { awaits: child } satisfies StateMeta,
+    on: childEvents(child),
+    always: [
+      { guard: 'shouldFail', target: failed, actions: { type: 'recordFailure', params: { state: self, effect: null } } },
+      { guard: 'allChildrenFinished', target: next, actions: 'stepCompleted' },
+    ],
+  } as const;
+}
+
+/** Recording and forgetting child outcomes; also accepted while failed or interrupted, so none is lost. */
+export function childEvents(child: string) {
+  return {
+    [`${child}.finished`]: { guard: 'isExpectedChild', actions: 'recordChild' },
+    [`${child}.retried`]: { guard: 'isExpectedChild', actions: 'forgetChild' },
+  } as const;
+}
+
+/** Leave a failed or interrupted state on `operator.resumed`, back to the state recorded in `resumeTo`. */
+export function resumeExits(states: readonly string[]) {
+  return states.map((state) => ({
+    guard: { type: 'resumesTo' as const, params: { state } },
+    target: state,
+    actions: 'resumeAttempt' as const,
+  }));
+}

@@ -1,0 +1,40 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { lifecycleRegistry } from '../../machines/index.js';
+
+const dir = join(import.meta.dirname, '../../machines');
+const sources = readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => ({ file: f, text: readFileSync(join(dir, f), 'utf8') }));
+
+describe('machines are pure (I4)', () => {
+  it.each(sources)('$file reads no clock, randomness, environment or filesystem', ({ text }) => {
+    const code = text.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+    for (const forbidden of [/\bDate\b/, /Math\.random/, /\bprocess\./, /from 'node:/, /\brequire\(/, /performance\.now/, /crypto/]) {
+      expect(code).not.toMatch(forbidden);
+    }
+  });
+
+  it('each machine has an id, a version and a definition hash', () => {
+    expect([...lifecycleRegistry.values()].map((m) => m.ref)).toEqual([
+      expect.stringMatching(/^experiment@1#[0-9a-f]{16}$/),
+      expect.stringMatching(/^tier@1#[0-9a-f]{16}$/),
+      expect.stringMatching(/^subtest@1#[0-9a-f]{16}$/),
+      expect.stringMatching(/^run@1#[0-9a-f]{16}$/),
+    ]);
+  });
+
+  it('uses exactly the state names of SPEC §2', () => {
+    const states = Object.fromEntries([...lifecycleRegistry.values()].map((m) => [m.id, Object.keys(m.machine.states)]));
+    expect(states).toEqual({
+      experiment: ['exp_initializing', 'exp_dir_created', 'exp_repo_cloned', 'exp_tiers_running', 'exp_tiers_complete', 'exp_reports_generated', 'exp_interrupted', 'exp_failed', 'exp_complete'],
+      tier: ['tier_pending', 'tier_config_loaded', 'tier_subtests_running', 'tier_subtests_complete', 'tier_best_selected', 'tier_reports_generated', 'tier_failed', 'tier_complete'],
+      subtest: ['subtest_pending', 'subtest_runs_in_progress', 'subtest_runs_complete', 'subtest_failed', 'subtest_aggregated'],
+      run: ['run_pending', 'run_dir_created', 'run_worktree_created', 'run_resources_applied', 'run_config_committed', 'run_prompt_written', 'run_agent_complete', 'run_changes_committed', 'run_diff_captured', 'run_judge_complete', 'run_finalized', 'run_report_written', 'run_rate_limited', 'run_failed', 'run_worktree_cleaned'],
+    });
+  });
+
+  it('only the four completion states are final', () => {
+    const finals = [...lifecycleRegistry.values()].flatMap((m) => Object.entries(m.machine.states).filter(([, node]) => node.type === 'final').map(([name]) => name));
+    expect(finals).toEqual(['exp_complete', 'tier_complete', 'subtest_aggregated', 'run_worktree_cleaned']);
+  });
+});
