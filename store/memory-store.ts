@@ -1,0 +1,134 @@
+import { canonicalJson } from '../util/canonical-json.js';
+import { LeaseLostError } from './errors.js';
+import { leaseDecision, systemLeaseEnvironment, type LeaseEnvironment } from './lease-policy.js';
+import { decodeRow, planAppend } from './rows.js';
+import type {
+  AppendRow, EventStore, ExperimentHead, Lease, LeaseAcquired, LeaseHolder, LeaseOptions,
+  RawRow, SeqRange, StoredRow, StoredSnapshot, StreamInfo, VersionRange,
+} from './types.js';
+
+interface Record_ { seq: number; raw: RawRow; prevHash: string; hash: string }
+
+/**
+ * The event log in memory: same contract as the SQLite store (rows kept as
+ * their stored texts, decoded on read), for tests and dry runs.
+ */
+export function createMemoryStore(options: { leaseEnvironment?: LeaseEnvironment } = {}): EventStore {
+  return new MemoryStore(options.leaseEnvironment ?? systemLeaseEnvironment);
+}
+
+class MemoryStore implements EventStore {
+  readonly location = ':memory:';
+  private readonly rows: Record_[] = [];
+  private readonly byStream = new Map<string, Record_[]>();
+  private readonly heads = new Map<string, ExperimentHead>();
+  private readonly leases = new Map<string, Lease>();
+  private readonly snaps = new Map<string, Map<number, string>>();
+  private closed = false;
+
+  constructor(private readonly env: LeaseEnvironment) {}
+
+  append(experiment: string, rows: readonly AppendRow[]): StoredRow[] {
+    this.assertOpen();
+    if (rows.length === 0) return [];
+    const head = this.heads.get(experiment);
+    const planned = planAppend(experiment, rows, (s) => this.streamVersion(s), head?.headHash ?? null);
+    const stored = planned.map((p) => {
+      const record = { seq: this.rows.length + 1, raw: p.raw, prevHash: p.prevHash, hash: p.hash };
+      this.rows.push(record);
+      const list = this.byStream.get(p.raw.stream) ?? [];
+      list.push(record);
+      this.byStream.set(p.raw.stream, list);
+      return p.stored(record.seq);
+    });
+    const last = stored[stored.length - 1]!;
+    this.heads.set(experiment, { experiment, rows: (head?.rows ?? 0) + stored.length, headSeq: last.seq, headHash: last.hash });
+    return stored;
+  }
+
+  readStream(stream: string, range: VersionRange = {}): StoredRow[] {
+    const from = range.fromVersion ?? 1;
+    const to = range.toVersion ?? Number.MAX_SAFE_INTEGER;
+    return (this.byStream.get(stream) ?? []).filter((r) => r.raw.version >= from && r.raw.version <= to).map(decode);
+  }
+
+  *readExperiment(experiment: string, range: SeqRange = {}): IterableIterator<StoredRow> {
+    const from = range.fromSeq ?? 1;
+    const to = range.toSeq ?? Number.MAX_SAFE_INTEGER;
+    for (const r of this.rows) if (r.raw.experiment === experiment && r.seq >= from && r.seq <= to) yield decode(r);
+  }
+
+  streamVersion(stream: string): number {
+    const list = this.byStream.get(stream);
+    return list ? list[list.length - 1]!.raw.version : 0;
+  }
+
+  streams(experiment: string): StreamInfo[] {
+    return [...this.byStream.values()]
+      .filter((list) => list[0]!.raw.experiment === experiment)
+      .sort((a, b) => a[0]!.seq - b[0]!.seq)
+      .map((list) => ({ stream: list[0]!.raw.stream, machine: list[0]!.raw.machine, version: list[list.length - 1]!.raw.version }));
+  }
+
+  experiments(): ExperimentHead[] {
+    return [...this.heads.values()].sort((a, b) => a.experiment.localeCompare(b.experiment));
+  }
+
+  head(experiment: string): ExperimentHead | null {
+    return this.heads.get(experiment) ?? null;
+  }
+
+  acquireLease(experiment: string, holder: LeaseHolder, options: LeaseOptions): LeaseAcquired {
+    const current = this.readLease(experiment);
+    const takenOver = leaseDecision(current, holder, options, this.env);
+    const now = this.env.now();
+    const startedAt = current && current.id === holder.id ? current.startedAt : now;
+    const lease = { ...holder, experiment, startedAt, heartbeatAt: now };
+    this.leases.set(experiment, lease);
+    return { lease: { ...lease }, takenOver };
+  }
+
+  heartbeat(experiment: string, holderId: string): void {
+    const lease = this.leases.get(experiment);
+    if (!lease || lease.id !== holderId) throw new LeaseLostError(experiment, lease ? { ...lease } : null);
+    lease.heartbeatAt = this.env.now();
+  }
+
+  releaseLease(experiment: string, holderId: string): void {
+    if (this.leases.get(experiment)?.id === holderId) this.leases.delete(experiment);
+  }
+
+  readLease(experiment: string): Lease | null {
+    const lease = this.leases.get(experiment);
+    return lease ? { ...lease } : null;
+  }
+
+  saveSnapshot(snapshot: StoredSnapshot): void {
+    const versions = this.snaps.get(snapshot.stream) ?? new Map<number, string>();
+    versions.set(snapshot.version, canonicalJson(snapshot));
+    this.snaps.set(snapshot.stream, versions);
+  }
+
+  latestSnapshot(stream: string, atOrBefore = Number.MAX_SAFE_INTEGER): StoredSnapshot | null {
+    const eligible = this.snapshots(stream).filter((s) => s.version <= atOrBefore);
+    return eligible[eligible.length - 1] ?? null;
+  }
+
+  snapshots(stream: string): StoredSnapshot[] {
+    const versions = this.snaps.get(stream);
+    if (!versions) return [];
+    return [...versions.entries()].sort(([a], [b]) => a - b).map(([, text]) => JSON.parse(text) as StoredSnapshot);
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('the store is closed');
+  }
+}
+
+function decode(r: Record_): StoredRow {
+  return decodeRow(r.seq, r.raw, r.prevHash, r.hash);
+}

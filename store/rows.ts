@@ -1,0 +1,120 @@
+import { EVENT_SCHEMA_VERSION, LifecycleEvent } from '../schemas/events.js';
+import { formatPath } from '../schemas/issues.js';
+import { canonicalJson } from '../util/canonical-json.js';
+import { sha256 } from '../util/hash.js';
+import { CorruptRowError, ExpectedVersionError, InvalidAppendError } from './errors.js';
+import type { AppendRow, RawRow, StoredRow } from './types.js';
+
+/** prev_hash of an experiment's first row. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** I6: hash = sha256(prev_hash ‖ canonical row). The row text is the stored text, so any edited byte shows. */
+export function rowHash(prevHash: string, raw: RawRow): string {
+  const canonical = JSON.stringify([
+    raw.experiment, raw.stream, raw.version, raw.type, raw.schema, raw.data,
+    raw.state, raw.context, raw.snapshotHash, raw.machine, raw.at, raw.cause,
+  ]);
+  return sha256(`${prevHash}\n${canonical}`);
+}
+
+export interface PlannedRow {
+  raw: RawRow;
+  prevHash: string;
+  hash: string;
+  /** The row as it will read back, once it has a `seq`. */
+  stored: (seq: number) => StoredRow;
+}
+
+/**
+ * Check and hash a batch of rows before they are written (pure). Throws
+ * without side effects if any row has a stale expected version, lies outside
+ * its experiment, or carries an event that does not match its schema.
+ */
+export function planAppend(
+  experiment: string,
+  rows: readonly AppendRow[],
+  currentVersion: (stream: string) => number,
+  headHash: string | null,
+): PlannedRow[] {
+  const versions = new Map<string, number>();
+  let prevHash = headHash ?? GENESIS_HASH;
+  return rows.map((row) => {
+    if (row.stream !== experiment && !row.stream.startsWith(`${experiment}/`)) {
+      throw new InvalidAppendError(`stream "${row.stream}" does not belong to experiment "${experiment}"`);
+    }
+    const actual = versions.get(row.stream) ?? currentVersion(row.stream);
+    if (row.expectedVersion !== actual) throw new ExpectedVersionError(row.stream, row.expectedVersion, actual);
+    versions.set(row.stream, actual + 1);
+    const event = validEvent(row);
+    const raw: RawRow = {
+      experiment,
+      stream: row.stream,
+      version: actual + 1,
+      type: event.type,
+      schema: EVENT_SCHEMA_VERSION,
+      data: canonicalJson(event.data),
+      state: canonicalJson(row.state),
+      context: canonicalJson(row.context),
+      snapshotHash: row.snapshotHash,
+      machine: row.machine,
+      at: row.at,
+      cause: row.cause,
+    };
+    const hash = rowHash(prevHash, raw);
+    const { expectedVersion: _, ...fields } = row;
+    const previous = prevHash;
+    const stored = (seq: number): StoredRow => ({
+      ...fields, event, seq, experiment, version: raw.version, schema: raw.schema, prevHash: previous, hash, raw,
+    });
+    prevHash = hash;
+    return { raw, prevHash: previous, hash, stored };
+  });
+}
+
+function validEvent(row: AppendRow): LifecycleEvent {
+  const parsed = LifecycleEvent.safeParse(row.event);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new InvalidAppendError(
+    `event ${row.event.type} for stream ${row.stream} does not match its schema: ${issue ? `${formatPath(issue.path)}: ${issue.message}` : 'invalid'}`,
+  );
+}
+
+/** Decode a stored row: parse its texts and validate the event on the way out (SPEC §3). */
+export function decodeRow(seq: number, raw: RawRow, prevHash: string, hash: string): StoredRow {
+  const fail = (problem: string): never => {
+    throw new CorruptRowError(seq, raw.stream, raw.version, problem);
+  };
+  if (raw.schema > EVENT_SCHEMA_VERSION) {
+    fail(`it was written with event schema ${raw.schema}, newer than this expctl's ${EVENT_SCHEMA_VERSION}; upgrade expctl`);
+  }
+  const json = (text: string, field: string): unknown => {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return fail(`its ${field} is not valid JSON`);
+    }
+  };
+  const parsed = LifecycleEvent.safeParse({ type: raw.type, data: json(raw.data, 'data') });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    fail(`its ${raw.type} event does not match the schema${issue ? ` (${formatPath(issue.path)}: ${issue.message})` : ''}`);
+  }
+  return {
+    seq,
+    experiment: raw.experiment,
+    stream: raw.stream,
+    version: raw.version,
+    schema: raw.schema,
+    event: parsed.data!,
+    state: json(raw.state, 'state') as StoredRow['state'],
+    context: json(raw.context, 'context'),
+    snapshotHash: raw.snapshotHash,
+    machine: raw.machine,
+    at: raw.at,
+    cause: raw.cause as StoredRow['cause'],
+    prevHash,
+    hash,
+    raw,
+  };
+}

@@ -1,0 +1,141 @@
+import type { LifecycleEvent } from '../schemas/events.js';
+
+/** Why a row was written: what drove the transition. */
+export type Cause = 'operator' | 'effect' | 'child' | 'timer' | 'engine';
+
+/** JSON state value of a machine, as recorded after the transition. */
+export type StateValue = string | { [key: string]: StateValue };
+
+/** One transition to append: the domain event and the snapshot it led to. */
+export interface AppendRow {
+  stream: string;
+  /** The stream's version before this row; 0 for a new stream. */
+  expectedVersion: number;
+  event: LifecycleEvent;
+  state: StateValue;
+  context: unknown;
+  snapshotHash: string;
+  /** `id@version#hash` of the machine that computed `state`. */
+  machine: string;
+  /** Recorded wall-clock time (ISO 8601); never read back by a machine. */
+  at: string;
+  cause: Cause;
+}
+
+/** A row as stored: the appended fields plus log metadata. */
+export interface StoredRow extends Omit<AppendRow, 'expectedVersion'> {
+  /** Global order of the file. */
+  seq: number;
+  experiment: string;
+  version: number;
+  /** Schema version of `event` as written (the event itself is upcast to the current one). */
+  schema: number;
+  prevHash: string;
+  hash: string;
+  /** The exact stored texts the hash covers. */
+  raw: RawRow;
+}
+
+/** The hashed, stored text form of a row (everything but `seq`, `prev_hash` and `hash`). */
+export interface RawRow {
+  experiment: string;
+  stream: string;
+  version: number;
+  type: string;
+  schema: number;
+  data: string;
+  state: string;
+  context: string;
+  snapshotHash: string;
+  machine: string;
+  at: string;
+  cause: string;
+}
+
+export interface ExperimentHead {
+  experiment: string;
+  rows: number;
+  headSeq: number;
+  headHash: string;
+}
+
+export interface StreamInfo {
+  stream: string;
+  machine: string;
+  version: number;
+}
+
+export interface LeaseHolder {
+  /** Unique per driver process, so a re-acquire by the same driver is recognised. */
+  id: string;
+  pid: number;
+  host: string;
+}
+
+export interface Lease extends LeaseHolder {
+  experiment: string;
+  startedAt: number;
+  heartbeatAt: number;
+}
+
+export interface LeaseOptions {
+  /** A lease whose heartbeat is older than this is stale (ms). */
+  staleAfterMs: number;
+}
+
+export interface LeaseAcquired {
+  lease: Lease;
+  /** The stale lease that was taken over, if any: the caller records the takeover as an event. */
+  takenOver: Lease | null;
+}
+
+/** A persisted snapshot of a stream at a version, for O(tail) resume; always re-checked by verify. */
+export interface StoredSnapshot {
+  stream: string;
+  version: number;
+  machine: string;
+  state: StateValue;
+  context: unknown;
+  snapshotHash: string;
+}
+
+export interface SeqRange {
+  fromSeq?: number;
+  toSeq?: number;
+}
+
+export interface VersionRange {
+  fromVersion?: number;
+  toVersion?: number;
+}
+
+/**
+ * The event log. Synchronous, like better-sqlite3. Every implementation passes
+ * test/store/store.contract.ts.
+ */
+export interface EventStore {
+  /** Where the log lives (a file path, or ":memory:"). */
+  readonly location: string;
+  /**
+   * Append rows atomically, all or nothing. Each row's `expectedVersion` must be
+   * its stream's current version (counting earlier rows of the same call).
+   */
+  append(experiment: string, rows: readonly AppendRow[]): StoredRow[];
+  readStream(stream: string, range?: VersionRange): StoredRow[];
+  /** Every row of an experiment in `seq` order, lazily. */
+  readExperiment(experiment: string, range?: SeqRange): IterableIterator<StoredRow>;
+  streamVersion(stream: string): number;
+  streams(experiment: string): StreamInfo[];
+  experiments(): ExperimentHead[];
+  head(experiment: string): ExperimentHead | null;
+  acquireLease(experiment: string, holder: LeaseHolder, options: LeaseOptions): LeaseAcquired;
+  /** Refresh the holder's heartbeat; throws LeaseLostError if another driver holds the lease now. */
+  heartbeat(experiment: string, holderId: string): void;
+  releaseLease(experiment: string, holderId: string): void;
+  readLease(experiment: string): Lease | null;
+  saveSnapshot(snapshot: StoredSnapshot): void;
+  /** The newest snapshot of a stream at or before `atOrBefore` (a version). */
+  latestSnapshot(stream: string, atOrBefore?: number): StoredSnapshot | null;
+  snapshots(stream: string): StoredSnapshot[];
+  close(): void;
+}

@@ -1,0 +1,180 @@
+import { describe, expect, it } from 'vitest';
+import type { LeaseEnvironment } from '../../store/lease-policy.js';
+import { ExpectedVersionError, GENESIS_HASH, InvalidAppendError, LeaseHeldError, LeaseLostError } from '../../store/index.js';
+import type { EventStore } from '../../store/types.js';
+import { completed } from '../support/events.js';
+import { runRows } from '../support/rows.js';
+
+export interface ContractEnv extends LeaseEnvironment {
+  advance(ms: number): void;
+  dead: Set<number>;
+}
+
+/** A controllable clock/host/pid world for lease tests. */
+export function contractEnv(): ContractEnv {
+  let now = 1_000_000;
+  const dead = new Set<number>();
+  return { now: () => now, advance: (ms) => void (now += ms), host: 'lab-1', isAlive: (pid) => !dead.has(pid), dead };
+}
+
+/**
+ * The behaviour every EventStore must have (SPEC §3, §9). Run against each
+ * implementation with a factory that makes a fresh, empty store.
+ */
+export function storeContract(name: string, makeStore: (env: ContractEnv) => EventStore): void {
+  const fresh = () => {
+    const env = contractEnv();
+    return { env, store: makeStore(env) };
+  };
+
+  describe(`${name} store contract`, () => {
+    it('appends rows with consecutive versions, a global seq and a hash chain', () => {
+      const { store } = fresh();
+      const stored = store.append('exp', runRows('exp/T0/s1/1', 3));
+      expect(stored.map((r) => [r.version, r.event.type])).toEqual([[1, 'actor.created'], [2, 'effect.completed'], [3, 'effect.completed'], [4, 'effect.completed']]);
+      expect(stored.map((r) => r.seq)).toEqual([...stored.map((r) => r.seq)].sort((a, b) => a - b));
+      expect(stored[0]!.prevHash).toBe(GENESIS_HASH);
+      for (let i = 1; i < stored.length; i++) expect(stored[i]!.prevHash).toBe(stored[i - 1]!.hash);
+      expect(store.head('exp')).toEqual({ experiment: 'exp', rows: 4, headSeq: stored[3]!.seq, headHash: stored[3]!.hash });
+      expect(store.streamVersion('exp/T0/s1/1')).toBe(4);
+      store.close();
+    });
+
+    it('reads back exactly what was appended, by stream and by experiment in seq order', () => {
+      const { store } = fresh();
+      const a = runRows('exp/T0/s1/1', 2, 1);
+      const b = runRows('exp/T0/s1/2', 2, 2);
+      store.append('exp', [a[0]!, b[0]!]);
+      store.append('exp', [a[1]!, b[1]!, a[2]!]);
+      store.append('exp', [b[2]!]);
+      const stream = store.readStream('exp/T0/s1/1');
+      expect(stream.map((r) => r.event)).toEqual(a.map((r) => r.event));
+      expect(stream.map((r) => r.state)).toEqual(a.map((r) => r.state));
+      expect(stream.map((r) => r.context)).toEqual(a.map((r) => r.context));
+      expect(stream[1]!.at).toBe(a[1]!.at);
+      const all = [...store.readExperiment('exp')];
+      expect(all.map((r) => `${r.stream.slice(-1)}v${r.version}`)).toEqual(['1v1', '2v1', '1v2', '2v2', '1v3', '2v3']);
+      expect([...store.readExperiment('exp', { fromSeq: all[2]!.seq, toSeq: all[3]!.seq })].map((r) => r.seq)).toEqual([all[2]!.seq, all[3]!.seq]);
+      expect(store.readStream('exp/T0/s1/2', { fromVersion: 2, toVersion: 2 }).map((r) => r.version)).toEqual([2]);
+      expect(store.streams('exp')).toEqual([
+        { stream: 'exp/T0/s1/1', machine: a[0]!.machine, version: 3 },
+        { stream: 'exp/T0/s1/2', machine: b[0]!.machine, version: 3 },
+      ]);
+      store.close();
+    });
+
+    it('refuses an append with a stale expected version and writes nothing of the batch', () => {
+      const { store } = fresh();
+      const rows = runRows('exp/T0/s1/1', 3);
+      store.append('exp', rows.slice(0, 2));
+      const head = store.head('exp');
+      const other = runRows('exp/T0/s1/2', 0, 2);
+      let error: unknown;
+      try {
+        store.append('exp', [other[0]!, { ...rows[2]!, expectedVersion: 1 }]);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ExpectedVersionError);
+      expect(error).toMatchObject({ stream: 'exp/T0/s1/1', expected: 1, actual: 2, code: 'EXPCTL_VERSION_CONFLICT' });
+      expect(store.head('exp')).toEqual(head);
+      expect(store.streamVersion('exp/T0/s1/2')).toBe(0);
+      expect([...store.readExperiment('exp')]).toHaveLength(2);
+      store.close();
+    });
+
+    it('refuses to create a stream twice', () => {
+      const { store } = fresh();
+      const rows = runRows('exp/T0/s1/1', 0);
+      store.append('exp', rows);
+      expect(() => store.append('exp', rows)).toThrow(ExpectedVersionError);
+      store.close();
+    });
+
+    it('refuses a stream outside its experiment and an event that breaks its schema', () => {
+      const { store } = fresh();
+      expect(() => store.append('exp', runRows('other/T0/s1/1', 0))).toThrow(InvalidAppendError);
+      const [created, next] = runRows('exp/T0/s1/1', 1);
+      const bad = { ...next!, event: { ...completed('createRunDir'), data: { effect: 'createRunDir', attempt: 0, output: null } } };
+      expect(() => store.append('exp', [created!, bad])).toThrow(/data\.attempt/);
+      expect(store.head('exp')).toBeNull();
+      store.close();
+    });
+
+    it('keeps one independent chain per experiment', () => {
+      const { store } = fresh();
+      const [a] = store.append('a', runRows('a/T0/s1/1', 0));
+      const [b] = store.append('b', runRows('b/T0/s1/1', 0));
+      expect(a!.prevHash).toBe(GENESIS_HASH);
+      expect(b!.prevHash).toBe(GENESIS_HASH);
+      expect(store.experiments().map((h) => [h.experiment, h.rows])).toEqual([['a', 1], ['b', 1]]);
+      expect([...store.readExperiment('a')].map((r) => r.stream)).toEqual(['a/T0/s1/1']);
+      store.close();
+    });
+
+    it('gives the lease to one driver at a time and refuses a second, naming the holder (I7)', () => {
+      const { store, env } = fresh();
+      const first = { id: 'driver-1', pid: 4121, host: 'lab-1' };
+      const second = { id: 'driver-2', pid: 5000, host: 'lab-1' };
+      expect(store.acquireLease('exp', first, { staleAfterMs: 120_000 })).toMatchObject({ takenOver: null, lease: { pid: 4121, heartbeatAt: env.now() } });
+      env.advance(100_000);
+      store.heartbeat('exp', 'driver-1');
+      env.advance(100_000);
+      let error: unknown;
+      try {
+        store.acquireLease('exp', second, { staleAfterMs: 120_000 });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(LeaseHeldError);
+      expect((error as Error).message).toBe('experiment exp is being driven by pid 4121 on host lab-1 (heartbeat 100 s ago)');
+      expect(store.readLease('exp')).toMatchObject({ id: 'driver-1', pid: 4121 });
+      expect(store.acquireLease('exp', first, { staleAfterMs: 120_000 }).takenOver).toBeNull();
+      store.close();
+    });
+
+    it('takes over a lease whose heartbeat is older than the timeout; the old holder then loses it', () => {
+      const { store, env } = fresh();
+      store.acquireLease('exp', { id: 'old', pid: 4121, host: 'lab-2' }, { staleAfterMs: 120_000 });
+      env.advance(120_001);
+      const { takenOver, lease } = store.acquireLease('exp', { id: 'new', pid: 5000, host: 'lab-1' }, { staleAfterMs: 120_000 });
+      expect(takenOver).toMatchObject({ id: 'old', pid: 4121, host: 'lab-2' });
+      expect(lease).toMatchObject({ id: 'new', pid: 5000 });
+      expect(() => store.heartbeat('exp', 'old')).toThrow(LeaseLostError);
+      store.releaseLease('exp', 'old');
+      expect(store.readLease('exp')?.id).toBe('new');
+      store.close();
+    });
+
+    it('takes over at once a lease whose holder pid is dead on this host, but not one on another host', () => {
+      const { store, env } = fresh();
+      store.acquireLease('here', { id: 'old', pid: 4121, host: 'lab-1' }, { staleAfterMs: 120_000 });
+      store.acquireLease('there', { id: 'old', pid: 4121, host: 'lab-9' }, { staleAfterMs: 120_000 });
+      env.dead.add(4121);
+      expect(store.acquireLease('here', { id: 'new', pid: 5000, host: 'lab-1' }, { staleAfterMs: 120_000 }).takenOver?.pid).toBe(4121);
+      expect(() => store.acquireLease('there', { id: 'new', pid: 5000, host: 'lab-1' }, { staleAfterMs: 120_000 })).toThrow(LeaseHeldError);
+      store.close();
+    });
+
+    it('frees a released lease', () => {
+      const { store } = fresh();
+      store.acquireLease('exp', { id: 'a', pid: 1, host: 'lab-1' }, { staleAfterMs: 1000 });
+      store.releaseLease('exp', 'a');
+      expect(store.readLease('exp')).toBeNull();
+      expect(store.acquireLease('exp', { id: 'b', pid: 2, host: 'lab-1' }, { staleAfterMs: 1000 }).takenOver).toBeNull();
+      store.close();
+    });
+
+    it('stores snapshots and returns the newest at or before a version', () => {
+      const { store } = fresh();
+      const snap = (version: number) => ({ stream: 'exp/T0', version, machine: 'tier@1#00', state: 'tier_pending', context: { n: version }, snapshotHash: `h${version}` });
+      store.saveSnapshot(snap(10));
+      store.saveSnapshot(snap(20));
+      expect(store.latestSnapshot('exp/T0')).toEqual(snap(20));
+      expect(store.latestSnapshot('exp/T0', 15)).toEqual(snap(10));
+      expect(store.latestSnapshot('exp/T0', 5)).toBeNull();
+      expect(store.snapshots('exp/T0').map((s) => s.version)).toEqual([10, 20]);
+      store.close();
+    });
+  });
+}
