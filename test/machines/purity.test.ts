@@ -1,6 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createMachine } from 'xstate';
+import { definitionHash } from '../../engine/index.js';
 import { lifecycleRegistry } from '../../machines/index.js';
 
 const dir = join(import.meta.dirname, '../../machines');
@@ -21,6 +23,14 @@ describe('machines are pure (I4)', () => {
       expect.stringMatching(/^subtest@1#[0-9a-f]{16}$/),
       expect.stringMatching(/^run@1#[0-9a-f]{16}$/),
     ]);
+  });
+
+  it('hashes the definition, not the compiled function text, so tsx and the built CLI agree', () => {
+    const run = lifecycleRegistry.get('run')!.machine;
+    const reimplemented = run.provide({ guards: { canRetry: () => false } });
+    expect(definitionHash(reimplemented)).toBe(definitionHash(run));
+    const config = run.config as Record<string, unknown>;
+    expect(definitionHash(createMachine({ ...config, initial: 'run_dir_created' } as never))).not.toBe(definitionHash(run));
   });
 
   it('uses exactly the state names of SPEC §2', () => {

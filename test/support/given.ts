@@ -11,7 +11,9 @@ export function given(machine: AnyStateMachine, input: unknown, events: readonly
 /** When `event` arrives: the next snapshot and the effects the transition starts. */
 export function when(machine: AnyStateMachine, snapshot: AnyMachineSnapshot, event: LifecycleEvent) {
   const [next, actions] = transition(machine, snapshot, event);
-  const effects = actions.filter((a) => a.type === 'startEffect').map((a) => (a.params as { effect: string }).effect);
+  const effects = (actions as { type: string; params?: unknown }[])
+    .filter((a) => a.type === 'startEffect')
+    .map((a) => (a.params as { effect: string }).effect);
   return { snapshot: next, state: next.value, context: next.context as Record<string, unknown>, effects };
 }
 

@@ -1,0 +1,6 @@
+// npm run bench: each line compares expctl with a baseline measured in the same process.
+import { appendBench } from './append.bench.js';
+import { replayBench } from './replay.bench.js';
+
+console.log(`expctl bench — node ${process.version}, ${new Date().toISOString()}`);
+for (const bench of [appendBench, replayBench]) for (const result of bench()) console.log(result);

@@ -1,0 +1,123 @@
+import Database from 'better-sqlite3';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ExpectedVersionError, LeaseHeldError, openStore, StoreOpenError } from '../../store/index.js';
+import { runRows } from '../support/rows.js';
+import { useTempDir } from '../support/temp.js';
+
+const tempDir = useTempDir();
+const dbFile = () => join(tempDir(), 'results', 'expctl.db');
+
+function openError(file: string): StoreOpenError {
+  try {
+    openStore(file).close();
+  } catch (error) {
+    return error as StoreOpenError;
+  }
+  throw new Error('expected openStore to fail');
+}
+
+describe('SQLite event log file', () => {
+  it('keeps rows across close and reopen, and continues the chain', () => {
+    const file = dbFile();
+    const rows = runRows('exp/T0/a/1', 4);
+    const first = openStore(file);
+    const written = first.append('exp', rows.slice(0, 3));
+    first.close();
+    const second = openStore(file);
+    expect([...second.readExperiment('exp')].map((r) => r.hash)).toEqual(written.map((r) => r.hash));
+    const [next] = second.append('exp', rows.slice(3, 4));
+    expect(next!.prevHash).toBe(written[2]!.hash);
+    second.close();
+  });
+
+  it('puts the log in WAL mode (I8)', () => {
+    const file = dbFile();
+    openStore(file).close();
+    const db = new Database(file);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
+  });
+
+  it('refuses UPDATE and DELETE on events at the database level (I1)', () => {
+    const file = dbFile();
+    const store = openStore(file);
+    store.append('exp', runRows('exp/T0/a/1', 1));
+    store.close();
+    const db = new Database(file);
+    expect(() => db.prepare("UPDATE events SET type = 'x'").run()).toThrow(/append-only/);
+    expect(() => db.prepare('DELETE FROM events').run()).toThrow(/append-only/);
+    db.close();
+  });
+
+  it('refuses a stale expected version from a second connection: the other writer appended first', () => {
+    const file = dbFile();
+    const rows = runRows('exp/T0/a/1', 2);
+    const a = openStore(file);
+    const b = openStore(file);
+    a.append('exp', rows.slice(0, 2));
+    b.append('exp', rows.slice(2, 3));
+    expect(() => a.append('exp', [rows[2]!])).toThrow(ExpectedVersionError);
+    expect(a.streamVersion('exp/T0/a/1')).toBe(3);
+    a.close();
+    b.close();
+  });
+
+  it('refuses a file that is not SQLite and leaves it byte for byte unchanged', () => {
+    const file = join(tempDir(), 'expctl.db');
+    const bytes = randomBytes(8192);
+    writeFileSync(file, bytes);
+    const error = openError(file);
+    expect(error).toBeInstanceOf(StoreOpenError);
+    expect(error.message).toContain(file);
+    expect(readFileSync(file).equals(bytes)).toBe(true);
+  });
+
+  it('refuses a foreign SQLite database and leaves it unchanged', () => {
+    const file = join(tempDir(), 'app.db');
+    const db = new Database(file);
+    db.exec("CREATE TABLE users (name TEXT); INSERT INTO users VALUES ('ada');");
+    db.close();
+    const before = readFileSync(file);
+    const error = openError(file);
+    expect(error.message).toBe(`cannot open event log ${file}: it is a SQLite database, but not an expctl event log`);
+    expect(error.hint).toContain('the file was not changed');
+    expect(readFileSync(file).equals(before)).toBe(true);
+  });
+
+  it('refuses a log written by a newer expctl, and one with missing tables', () => {
+    const newer = dbFile();
+    openStore(newer).close();
+    const db = new Database(newer);
+    db.pragma('user_version = 99');
+    db.close();
+    expect(openError(newer).message).toContain('written by a newer expctl (log format 99');
+
+    const damaged = dbFile();
+    openStore(damaged).close();
+    const db2 = new Database(damaged);
+    db2.exec('DROP TABLE leases');
+    db2.close();
+    expect(openError(damaged).message).toContain('tables leases are missing');
+  });
+
+  it('opens read-only without creating anything', () => {
+    const file = join(tempDir(), 'missing.db');
+    expect(() => openStore(file, { readonly: true })).toThrow(StoreOpenError);
+  });
+
+  it('takes over the lease of a driver whose process really died', () => {
+    const store = openStore(dbFile());
+    const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const deadPid = Number(child.stdout);
+    store.acquireLease('exp', { id: 'dead-driver', pid: deadPid, host: hostname() }, { staleAfterMs: 120_000 });
+    const { takenOver } = store.acquireLease('exp', { id: 'me', pid: process.pid, host: hostname() }, { staleAfterMs: 120_000 });
+    expect(takenOver).toMatchObject({ id: 'dead-driver', pid: deadPid });
+    expect(() => store.acquireLease('exp', { id: 'third', pid: 1, host: hostname() }, { staleAfterMs: 120_000 })).toThrow(LeaseHeldError);
+    store.close();
+  });
+});
