@@ -3,5 +3,8 @@ export { replay, applyRow, type ReplayedActor, type ReplayResult, type ReplayOpt
 export { verifyLog, type VerifyReport, type VerifyProblem, type ProblemKind } from './verify.js';
 export { createStep, eventStep, pendingEffect, type Step, type StepMeta, type EffectRequest } from './step.js';
 export { snapshotHash, stateName, essenceOf } from './snapshot.js';
-export { diffJson } from './diff.js';
+export { diffJson, jsonDifferences, type JsonDifference } from './diff.js';
 export { ReplayDivergenceError, MalformedStreamError } from './errors.js';
+export { Runtime, type RuntimeOptions, type RuntimeObserver, type CommittedRow } from './runtime.js';
+export { EffectFailure, outputOf, type EffectContext, type EffectHandler, type EffectResult, type SpawnSpec, type StartedCommand } from './effects.js';
+export { stateMeta, type StateMeta } from './state-meta.js';

@@ -3,6 +3,7 @@ import type { LifecycleEvent } from '../schemas/events.js';
 import type { AppendRow, Cause, StateValue } from '../store/types.js';
 import type { RegisteredMachine } from './registry.js';
 import { snapshotHash, stateName } from './snapshot.js';
+import { stateMeta } from './state-meta.js';
 
 /** An effect the new state asks for; `key` (`stream/state/attempt`) is its idempotency key (I3). */
 export interface EffectRequest {
@@ -81,8 +82,6 @@ function effectRequest(stream: string, snapshot: AnyMachineSnapshot, effect: str
  * (I3: after replay, this effect has no completion in the log yet).
  */
 export function pendingEffect(stream: string, snapshot: AnyMachineSnapshot): EffectRequest | null {
-  for (const meta of Object.values(snapshot.getMeta() as Record<string, { effect?: string }>)) {
-    if (meta?.effect) return effectRequest(stream, snapshot, meta.effect);
-  }
-  return null;
+  const { effect } = stateMeta(snapshot);
+  return effect ? effectRequest(stream, snapshot, effect) : null;
 }

@@ -4,17 +4,9 @@
  * lifecycle.ts, so each machine file still reads as a list of its states.
  */
 
-/** What the engine reads from a state's meta. */
-export interface StateMeta {
-  /** An action state: entering it starts this effect. */
-  effect?: string;
-  /** A waiting state: children of this machine report their outcome to it. */
-  awaits?: string;
-  /** A wait until `context[field]` (epoch ms); then the engine sends `timer.elapsed` with this timer name. */
-  timer?: { name: string; field: string };
-  /** Reaching this state ends the actor's work for its parent, with this outcome. */
-  outcome?: 'completed' | 'failed';
-}
+import type { StateMeta } from '../engine/state-meta.js';
+
+export type { StateMeta };
 
 /**
  * An action state. Its effect's completion (current attempt only) leads to

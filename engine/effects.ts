@@ -1,0 +1,64 @@
+import type { EventStore, StoredRow } from '../store/types.js';
+import { ExpctlError } from '../util/errors.js';
+import type { ReplayedActor } from './replay.js';
+import type { EffectRequest } from './step.js';
+
+/** A new actor to create, under a parent stream. */
+export interface SpawnSpec {
+  stream: string;
+  machine: string;
+  input: unknown;
+}
+
+/** What a successful effect returns: its output (recorded in the log) and children to create with it, atomically. */
+export interface EffectResult {
+  output: unknown;
+  spawn?: SpawnSpec[];
+}
+
+/** A process an effect started, recorded as `effect.started` so a later driver can stop survivors. */
+export interface StartedCommand {
+  pid?: number;
+  pgid?: number;
+  startTicks?: number | null;
+  command?: string[];
+}
+
+export interface EffectContext {
+  request: EffectRequest;
+  actor: ReplayedActor;
+  /** Aborted when the runtime stops (interrupt, lost lease): stop work, kill processes. */
+  signal: AbortSignal;
+  /** Record a started command in the actor's stream, before waiting for it. */
+  recordStart(command: StartedCommand): void;
+  /** The actor's stream so far (outputs of its earlier effects are in its `effect.completed` rows). */
+  history(): StoredRow[];
+  store: EventStore;
+}
+
+export type EffectHandler = (context: EffectContext) => Promise<EffectResult>;
+
+/**
+ * An effect that did not succeed. `retryable` failures are retried by the
+ * machine up to its maxAttempts; a `rateLimit` pauses the actor until `retryAt`.
+ * Any other error thrown by a handler counts as a retryable failure.
+ */
+export class EffectFailure extends ExpctlError {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    readonly rateLimit?: { retryAt: number; reason?: string },
+    code = 'EXPCTL_EFFECT_FAILED',
+  ) {
+    super(code, message);
+  }
+}
+
+/** The latest `effect.completed` output of `effect` in a stream's rows, if any. */
+export function outputOf<T = unknown>(rows: readonly StoredRow[], effect: string): T | undefined {
+  for (let i = rows.length - 1; i >= 0; i--) {
+    const { event } = rows[i]!;
+    if (event.type === 'effect.completed' && event.data.effect === effect) return event.data.output as T;
+  }
+  return undefined;
+}

@@ -1,0 +1,274 @@
+import type { LifecycleEvent } from '../schemas/events.js';
+import type { Cause, EventStore, StateValue, StoredRow } from '../store/types.js';
+import { EffectFailure, type EffectContext, type EffectHandler, type SpawnSpec, type StartedCommand } from './effects.js';
+import type { Registry } from './registry.js';
+import type { ReplayedActor } from './replay.js';
+import { stateMeta } from './state-meta.js';
+import { createStep, eventStep, pendingEffect, type EffectRequest, type Step } from './step.js';
+
+/** A committed row and the state its actor was in before it (null for a new actor). */
+export interface CommittedRow {
+  row: StoredRow;
+  before: StateValue | null;
+}
+
+export interface RuntimeObserver {
+  /** Rows just committed (one atomic append); `runtime.actors` already reflects them. */
+  committed?(rows: CommittedRow[], runtime: Runtime): void;
+  effectStarted?(request: EffectRequest): void;
+  effectSettled?(request: EffectRequest, outcome: 'completed' | 'failed' | 'aborted'): void;
+}
+
+export interface RuntimeOptions {
+  store: EventStore;
+  registry: Registry;
+  experiment: string;
+  /** Finds the handler of an effect; throws for an effect nobody implements (a bug). */
+  handler: (request: EffectRequest, actor: ReplayedActor) => EffectHandler;
+  /** Waits until the effect may start (concurrency limits); resolves with the function that frees its place. */
+  admit?: (request: EffectRequest, actor: ReplayedActor, signal: AbortSignal) => Promise<() => void>;
+  /** Delay before retrying after `failures` failed attempts. */
+  backoffMs?: (failures: number) => number;
+  clock?: () => number;
+  observer?: RuntimeObserver;
+}
+
+type Work = { kind: 'event'; stream: string; event: LifecycleEvent; cause: Cause } | { kind: 'create'; spec: SpawnSpec; parent: string | null; cause: Cause };
+
+/**
+ * The live loop of the durable runtime (SPEC §4): append the transition,
+ * then start the effects the new state names (I1); an effect's result is
+ * appended as an event and drives the next transition. Appends are
+ * synchronous and therefore serialised and ordered. Knows nothing of
+ * experiments: it drives whatever machines the registry holds.
+ */
+export class Runtime {
+  readonly actors: Map<string, ReplayedActor>;
+  private readonly running = new Map<string, AbortController>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly stopController = new AbortController();
+  private idleWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private fatal: unknown = null;
+  private readonly clock: () => number;
+
+  constructor(private readonly options: RuntimeOptions, actors: Map<string, ReplayedActor> = new Map()) {
+    this.actors = actors;
+    this.clock = options.clock ?? Date.now;
+  }
+
+  get stopping(): boolean {
+    return this.stopController.signal.aborted;
+  }
+
+  /** Create actors (first row `actor.created`) under `parent`. */
+  create(specs: readonly SpawnSpec[], parent: string | null, cause: Cause = 'engine'): StoredRow[] {
+    return this.commit(specs.map((spec) => ({ kind: 'create', spec, parent, cause })));
+  }
+
+  /** Send one event to an actor; parents hear of children that finish, in the same append. */
+  send(stream: string, event: LifecycleEvent, cause: Cause): StoredRow[] {
+    return this.commit([{ kind: 'event', stream, event, cause }]);
+  }
+
+  /** After replay (I3): restart the effect of every actor in an action state, and every pending timer. */
+  resumeEffects(): void {
+    for (const actor of this.actors.values()) this.drive(actor, pendingEffect(actor.stream, actor.snapshot));
+  }
+
+  /** Stop starting effects, abort the running ones, and wait until they have settled. */
+  async stop(reason: unknown = 'stopped'): Promise<void> {
+    if (!this.stopping) this.stopController.abort(reason);
+    for (const controller of this.running.values()) controller.abort(reason);
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    await this.whenIdle().catch(() => undefined);
+  }
+
+  /** Resolves when no effect runs and no timer waits; rejects if an append failed (the log refused a write). */
+  whenIdle(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.idleWaiters.push({ resolve, reject });
+      this.checkIdle();
+    });
+  }
+
+  get busy(): number {
+    return this.running.size + this.timers.size;
+  }
+
+  private commit(work: Work[]): StoredRow[] {
+    if (this.fatal) throw this.fatal;
+    const staged = new Map<string, ReplayedActor>();
+    const steps: { stream: string; step: Step; before: StateValue | null }[] = [];
+    const queue = [...work];
+    for (let item = queue.shift(); item; item = queue.shift()) {
+      const target = item.kind === 'create' ? item.spec.stream : item.stream;
+      const before = ((staged.get(target) ?? this.actors.get(target))?.snapshot.value ?? null) as StateValue | null;
+      const { stream, step, actor } = this.apply(item, staged);
+      staged.set(stream, actor);
+      steps.push({ stream, step, before });
+      const notice = this.finishedNotice(item, actor, step, before);
+      if (notice) queue.push(notice);
+    }
+    let rows: StoredRow[];
+    try {
+      rows = this.options.store.append(this.options.experiment, steps.map((s) => s.step.row));
+    } catch (error) {
+      this.fail(error);
+      throw error;
+    }
+    for (const [stream, actor] of staged) this.actors.set(stream, actor);
+    this.options.observer?.committed?.(rows.map((row, i) => ({ row, before: steps[i]!.before })), this);
+    for (const { stream, step } of steps) {
+      const actor = this.actors.get(stream)!;
+      for (const request of step.effects) this.drive(actor, request);
+      this.scheduleTimer(actor);
+    }
+    return rows;
+  }
+
+  private apply(item: Work, staged: Map<string, ReplayedActor>): { stream: string; step: Step; actor: ReplayedActor } {
+    const at = new Date(this.clock()).toISOString();
+    if (item.kind === 'create') {
+      const { stream, machine, input } = item.spec;
+      const entry = this.options.registry.get(machine);
+      if (!entry) throw new Error(`no machine "${machine}" is registered`);
+      const step = createStep(entry, stream, input, item.parent, { at, cause: item.cause });
+      return { stream, step, actor: { stream, entry, snapshot: step.snapshot, version: 1, parent: item.parent, recordedMachine: entry.ref } };
+    }
+    const current = staged.get(item.stream) ?? this.actors.get(item.stream);
+    if (!current) throw new Error(`no actor ${item.stream}`);
+    const step = eventStep(current.entry, item.stream, current, item.event, { at, cause: item.cause });
+    return { stream: item.stream, step, actor: { ...current, snapshot: step.snapshot, version: current.version + 1, recordedMachine: current.entry.ref } };
+  }
+
+  /** SPEC §2.5: entering a state with an outcome tells the parent, as `<machine>.finished` in its stream. */
+  private finishedNotice(item: Work, actor: ReplayedActor, step: Step, before: StateValue | null): Work | null {
+    const outcome = stateMeta(step.snapshot).outcome;
+    if (!outcome || !actor.parent || item.kind === 'create') return null;
+    if (JSON.stringify(before) === JSON.stringify(step.snapshot.value)) return null;
+    const child = actor.stream.slice(actor.parent.length + 1);
+    const event = { type: `${actor.entry.id}.finished`, data: { child, outcome } } as LifecycleEvent;
+    return { kind: 'event', stream: actor.parent, event, cause: 'child' };
+  }
+
+  private drive(actor: ReplayedActor, request: EffectRequest | null): void {
+    if (request && !this.stopping && !this.running.has(request.key)) void this.execute(actor, request);
+    this.scheduleTimer(actor);
+  }
+
+  private async execute(actor: ReplayedActor, request: EffectRequest): Promise<void> {
+    const controller = new AbortController();
+    this.running.set(request.key, controller);
+    let outcome: 'completed' | 'failed' | 'aborted' = 'aborted';
+    let release = () => {};
+    try {
+      release = (await this.options.admit?.(request, actor, controller.signal)) ?? release;
+      await this.backoff(actor, controller.signal);
+      if (controller.signal.aborted) return;
+      this.options.observer?.effectStarted?.(request);
+      outcome = await this.perform(actor, request, controller.signal);
+    } catch (error) {
+      if (!controller.signal.aborted && !this.fatal) this.fail(error);
+    } finally {
+      release();
+      this.running.delete(request.key);
+      this.options.observer?.effectSettled?.(request, outcome);
+      this.checkIdle();
+    }
+  }
+
+  private async perform(actor: ReplayedActor, request: EffectRequest, signal: AbortSignal): Promise<'completed' | 'failed' | 'aborted'> {
+    const { effect, attempt } = request;
+    try {
+      const result = await this.options.handler(request, actor)(this.contextFor(actor, request, signal));
+      const work: Work[] = [{ kind: 'event', stream: request.stream, event: { type: 'effect.completed', data: { effect, attempt, output: result.output ?? null } }, cause: 'effect' }];
+      for (const spec of result.spawn ?? []) work.unshift({ kind: 'create', spec, parent: request.stream, cause: 'engine' });
+      if (!this.fatal) this.commit(work);
+      return 'completed';
+    } catch (error) {
+      if (signal.aborted || this.fatal) return 'aborted';
+      const failure = error instanceof EffectFailure ? error : null;
+      const data = {
+        effect,
+        attempt,
+        error: { message: (error as Error)?.message ?? String(error), ...(error instanceof Error && 'code' in error ? { code: String(error.code) } : {}) },
+        retryable: failure ? failure.retryable : true,
+        ...(failure?.rateLimit ? { rateLimit: failure.rateLimit } : {}),
+      };
+      this.commit([{ kind: 'event', stream: request.stream, event: { type: 'effect.failed', data }, cause: 'effect' }]);
+      return 'failed';
+    }
+  }
+
+  private contextFor(actor: ReplayedActor, request: EffectRequest, signal: AbortSignal): EffectContext {
+    return {
+      request,
+      actor: this.actors.get(actor.stream) ?? actor,
+      signal,
+      store: this.options.store,
+      history: () => this.options.store.readStream(request.stream),
+      recordStart: (command: StartedCommand) => {
+        const data = {
+          effect: request.effect,
+          attempt: request.attempt,
+          key: request.key,
+          ...(command.pid !== undefined ? { pid: command.pid } : {}),
+          ...(command.pgid !== undefined ? { pgid: command.pgid } : {}),
+          ...(command.startTicks != null ? { startTicks: command.startTicks } : {}),
+          ...(command.command ? { command: command.command } : {}),
+        };
+        this.commit([{ kind: 'event', stream: request.stream, event: { type: 'effect.started', data }, cause: 'effect' }]);
+      },
+    };
+  }
+
+  private async backoff(actor: ReplayedActor, signal: AbortSignal): Promise<void> {
+    const failures = (actor.snapshot.context as { failures?: number }).failures ?? 0;
+    const ms = failures > 0 ? (this.options.backoffMs?.(failures) ?? 0) : 0;
+    if (ms <= 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+    });
+  }
+
+  /** A state with a timer (e.g. run_rate_limited) sends `timer.elapsed` at the deadline recorded in its context. */
+  private scheduleTimer(actor: ReplayedActor): void {
+    const timer = stateMeta(actor.snapshot).timer;
+    const existing = this.timers.get(actor.stream);
+    if (existing) clearTimeout(existing);
+    this.timers.delete(actor.stream);
+    if (!timer || this.stopping) return;
+    const at = Number((actor.snapshot.context as Record<string, unknown>)[timer.field] ?? 0);
+    const handle = setTimeout(() => {
+      this.timers.delete(actor.stream);
+      if (this.stopping || this.fatal) return this.checkIdle();
+      try {
+        this.send(actor.stream, { type: 'timer.elapsed', data: { timer: timer.name, at: this.clock() } }, 'timer');
+      } catch {
+        // the failure is recorded as fatal by commit(); waiters are told
+      }
+      this.checkIdle();
+    }, Math.max(0, at - this.clock()));
+    this.timers.set(actor.stream, handle);
+  }
+
+  private fail(error: unknown): void {
+    if (this.fatal) return;
+    this.fatal = error;
+    this.stopController.abort(error);
+    for (const controller of this.running.values()) controller.abort(error);
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    this.checkIdle();
+  }
+
+  private checkIdle(): void {
+    queueMicrotask(() => {
+      if (this.busy > 0) return;
+      const waiters = this.idleWaiters.splice(0);
+      for (const w of waiters) (this.fatal ? w.reject(this.fatal) : w.resolve());
+    });
+  }
+}
