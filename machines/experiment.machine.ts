@@ -1,5 +1,5 @@
-import { setup } from 'xstate';
-import type { LifecycleEvent } from '../schemas/events.js';
+import { assign, setup } from 'xstate';
+import type { EventOf, LifecycleEvent } from '../schemas/events.js';
 import { childOutcomeActions, lifecycleActions, lifecycleContext, lifecycleGuards, parentGuards, type LifecycleContext, type ParentContext } from './lifecycle.js';
 import { awaitingState, childEvents, effectState, resumeExits, type StateMeta } from './states.js';
 
@@ -26,13 +26,20 @@ const STEPS = [
   'exp_reports_generated',
 ] as const;
 
-/** SIGINT/SIGTERM from any working state: remember it, so resume continues there. */
+/** SIGINT/SIGTERM from any working state: remember it, so resume continues there; tiers may be added. */
 const interruptible = <S extends (typeof STEPS)[number]>(state: S) => ({
   'operator.interrupted': { target: 'exp_interrupted', actions: { type: 'recordInterrupt', params: { state } } },
+  'experiment.tiers_added': { actions: 'addTiers' },
 } as const);
 
+/** Past the tiers, an added tier sends the experiment back to running tiers. */
+const reopensTiers = { 'experiment.tiers_added': { target: 'exp_tiers_running', actions: ['addTiers', 'stepCompleted'] } } as const;
+
+/** States past the tiers: adding a tier there goes back to running tiers. */
+const AFTER_TIERS: readonly string[] = ['exp_tiers_complete', 'exp_reports_generated'];
+
 function withInterrupt<S extends (typeof STEPS)[number], T extends { on: object }>(state: S, config: T) {
-  return { ...config, on: { ...config.on, ...interruptible(state) } };
+  return { ...config, on: { ...config.on, ...interruptible(state), ...(AFTER_TIERS.includes(state) ? reopensTiers : {}) } };
 }
 
 export const experimentMachine = setup({
@@ -43,7 +50,18 @@ export const experimentMachine = setup({
     /** SPEC §2.6: the experiment fails on a tier failure only with failFast. */
     shouldFail: (args) => args.context.failFast && parentGuards.anyChildFailed(args),
   },
-  actions: { ...lifecycleActions<ExperimentContext>(), ...childOutcomeActions<ExperimentContext>() },
+  actions: {
+    ...lifecycleActions<ExperimentContext>(),
+    ...childOutcomeActions<ExperimentContext>(),
+    addTiers: assign(({ context, event }) => {
+      const added = (event as EventOf<'experiment.tiers_added'>).data.tiers.filter((t) => !context.expected.includes(t.id));
+      return {
+        tiers: [...context.tiers, ...added],
+        expected: [...context.expected, ...added.map((t) => t.id)],
+        resumeTo: context.resumeTo && AFTER_TIERS.includes(context.resumeTo) ? 'exp_tiers_running' : context.resumeTo,
+      };
+    }),
+  },
 }).createMachine({
   id: 'experiment',
   version: '1',
@@ -63,8 +81,11 @@ export const experimentMachine = setup({
     exp_tiers_running: withInterrupt('exp_tiers_running', awaitingState('exp_tiers_running', 'tier', 'exp_tiers_complete', 'exp_failed')),
     exp_tiers_complete: withInterrupt('exp_tiers_complete', effectState('exp_tiers_complete', 'writeExperimentReports', 'exp_reports_generated', 'exp_failed')),
     exp_reports_generated: withInterrupt('exp_reports_generated', effectState('exp_reports_generated', 'completeExperiment', 'exp_complete', 'exp_failed')),
-    exp_interrupted: { on: { ...childEvents('tier'), 'operator.resumed': resumeExits(STEPS) } },
-    exp_failed: { meta: { outcome: 'failed' }, on: { ...childEvents('tier'), 'operator.resumed': resumeExits(STEPS) } },
+    exp_interrupted: { on: { ...childEvents('tier'), 'experiment.tiers_added': { actions: 'addTiers' }, 'operator.resumed': resumeExits(STEPS) } },
+    exp_failed: {
+      meta: { outcome: 'failed' },
+      on: { ...childEvents('tier'), 'experiment.tiers_added': { actions: 'addTiers' }, 'operator.resumed': resumeExits(STEPS) },
+    },
     exp_complete: { type: 'final', meta: { outcome: 'completed' } },
   },
 });

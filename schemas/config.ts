@@ -3,13 +3,16 @@ import { Id } from './ids.js';
 import { formatPath, issuesAt, type ConfigIssue } from './issues.js';
 import { tierGroups, dependencyCycle } from './tier-order.js';
 
-/** An argv array: the program and its arguments, never a shell string. */
+/** An argv array: the program and its arguments, never a shell string. Arguments may be empty strings. */
 const Command = z
-  .array(z.string().min(1, 'must not be empty'), {
+  .array(z.string(), {
     error: (issue) =>
       issue.input === undefined ? 'is required' : 'must be an argv array such as ["node", "agent.mjs", "{prompt}"], not a shell string',
   })
-  .min(1, 'needs at least the program, e.g. ["node", "agent.mjs", "{prompt}"]');
+  .min(1, 'needs at least the program, e.g. ["node", "agent.mjs", "{prompt}"]')
+  .superRefine((argv, ctx) => {
+    if (argv[0] === '') ctx.addIssue({ code: 'custom', path: [0], message: 'the program must not be empty' });
+  });
 
 const Pattern = z.string().min(1).refine(isValidRegExp, 'is not a valid regular expression');
 

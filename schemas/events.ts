@@ -34,6 +34,8 @@ export const EffectStarted = z.strictObject({
     key: z.string(),
     pid: z.int().optional(),
     pgid: z.int().optional(),
+    /** Kernel start time of the process (Linux clock ticks), to tell it from a later process reusing the pid. */
+    startTicks: z.number().optional(),
     command: z.array(z.string()).optional(),
   }),
 });
@@ -85,6 +87,17 @@ export const OperatorResumed = z.strictObject({
   data: z.strictObject({ operator: Operator }),
 });
 
+/** Tiers added to a running experiment by `run` with a config that has more tiers (additive, SPEC §5). */
+export const TiersAdded = z.strictObject({
+  type: z.literal('experiment.tiers_added'),
+  data: z.strictObject({
+    tiers: z.array(z.strictObject({ id: z.string(), dependsOn: z.array(z.string()) })),
+    /** The config the experiment continues with (what `resume` uses from now on). */
+    start: z.strictObject({ config: z.unknown(), configDir: z.string() }),
+    operator: Operator,
+  }),
+});
+
 export const LeaseTakenOver = z.strictObject({
   type: z.literal('lease.taken_over'),
   data: z.strictObject({
@@ -108,6 +121,7 @@ export const LifecycleEvent = z.discriminatedUnion('type', [
   OperatorInterrupted,
   OperatorResumed,
   LeaseTakenOver,
+  TiersAdded,
 ]);
 
 export type LifecycleEvent = z.infer<typeof LifecycleEvent>;

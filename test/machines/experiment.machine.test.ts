@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { experimentMachine } from '../../machines/index.js';
-import { completed, failed, finished, interrupted, resumed, retried } from '../support/events.js';
+import type { LifecycleEvent } from '../../schemas/events.js';
+import { completed, failed, finished, interrupted, operator, resumed, retried } from '../support/events.js';
 import { given, when } from '../support/given.js';
 
 const tiers = [{ id: 'T0', dependsOn: [] }, { id: 'T1', dependsOn: [] }, { id: 'T5', dependsOn: ['T0', 'T1'] }];
@@ -72,4 +73,23 @@ describe('experiment machine', () => {
     expect(step.state).toBe('exp_failed');
     expect(when(experimentMachine, step.snapshot, resumed()).state).toBe('exp_initializing');
   });
+
+  it('takes tiers added while running and waits for them too (SPEC §5: adding tiers is additive)', () => {
+    const snapshot = given(experimentMachine, input(), [...toTiers, added('T9'), finished('tier', 'T0'), finished('tier', 'T1'), finished('tier', 'T5')]);
+    expect(snapshot.value).toBe('exp_tiers_running');
+    expect(snapshot.context.expected).toEqual(['T0', 'T1', 'T5', 'T9']);
+    expect(when(experimentMachine, snapshot, finished('tier', 'T9')).state).toBe('exp_tiers_complete');
+  });
+
+  it('goes back to running tiers when one is added after the tiers were done, also through an interrupt', () => {
+    const done = [...toTiers, finished('tier', 'T0'), finished('tier', 'T1'), finished('tier', 'T5')];
+    expect(when(experimentMachine, given(experimentMachine, input(), done), added('T9')).state).toBe('exp_tiers_running');
+    const stopped = given(experimentMachine, input(), [...done, completed('writeExperimentReports'), interrupted(), added('T9')]);
+    expect(stopped.context.resumeTo).toBe('exp_tiers_running');
+    expect(when(experimentMachine, stopped, resumed()).state).toBe('exp_tiers_running');
+  });
 });
+
+function added(id: string): LifecycleEvent {
+  return { type: 'experiment.tiers_added', data: { tiers: [{ id, dependsOn: [] }], start: { config: {}, configDir: '/x' }, operator } };
+}

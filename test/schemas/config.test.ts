@@ -58,8 +58,8 @@ describe('experiment config (SPEC §5)', () => {
   it('rejects an empty command and a command without a program', () => {
     const config = valid();
     config.agent.command = [];
-    config.judges[0]!.command = ['node', ''];
-    expect(issues(config).map((i) => i.path)).toEqual(['agent.command', 'judges[0].command[1]']);
+    config.judges[0]!.command = ['', '-e', ''];
+    expect(issues(config).map((i) => i.path)).toEqual(['agent.command', 'judges[0].command[0]']);
   });
 
   it('rejects an unknown tier in dependsOn, naming it and the known ones', () => {
