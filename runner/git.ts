@@ -1,0 +1,366 @@
+import { execFile } from 'node:child_process';
+import { cp, mkdir, rm, stat, unlink } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { ExpctlError } from '../util/errors.js';
+
+const execFileAsync = promisify(execFile);
+
+/** A git command that exited non-zero (or could not start: `exitCode` is then null). */
+export class GitError extends ExpctlError {
+  constructor(
+    readonly args: readonly string[],
+    readonly cwd: string,
+    readonly exitCode: number | null,
+    readonly stderr: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      'EXPCTL_GIT',
+      `git ${args.join(' ')} failed in ${cwd}: ${firstLine(stderr)}`,
+      exitCode === null
+        ? `check that git is installed and on PATH and that ${cwd} exists`
+        : `run \`git ${args.join(' ')}\` in ${cwd} to see the full output`,
+      options,
+    );
+  }
+}
+
+/** The task repository named by task.repo / task.commit cannot be prepared. */
+export class TaskRepoError extends ExpctlError {
+  constructor(readonly source: string, message: string, hint: string, options?: { cause?: unknown }) {
+    super('EXPCTL_TASK_REPO', message, hint, options);
+  }
+
+  static missing(source: string): TaskRepoError {
+    return new TaskRepoError(
+      source,
+      `task repository ${shownPath(source)} does not exist`,
+      'fix task.repo in the experiment file: a git URL, a git repository or a folder',
+    );
+  }
+
+  static notADirectory(source: string): TaskRepoError {
+    return new TaskRepoError(
+      source,
+      `task repository ${shownPath(source)} is not a directory`,
+      'fix task.repo in the experiment file: a git URL, a git repository or a folder',
+    );
+  }
+
+  static unknownCommit(source: string, commit: string, repoDir: string): TaskRepoError {
+    return new TaskRepoError(
+      source,
+      `commit ${commit} is not in task repository ${source} (cloned into ${repoDir})`,
+      'fix task.commit in the experiment file: a branch, tag or SHA that exists in task.repo',
+    );
+  }
+
+  static copyFailed(source: string, into: string, cause: unknown): TaskRepoError {
+    return new TaskRepoError(
+      source,
+      `cannot copy task folder ${source} into ${into}: ${(cause as Error).message}`,
+      'task.repo must be readable and must not contain the results directory',
+      { cause },
+    );
+  }
+}
+
+/** A path as given, with where it resolves to when it is relative. */
+function shownPath(path: string): string {
+  return resolve(path) === path ? path : `${path} (${resolve(path)})`;
+}
+
+/** A workspace path that would take the task repository down with it. */
+export class WorkspacePathError extends ExpctlError {
+  constructor(readonly repoDir: string, readonly workspace: string) {
+    super(
+      'EXPCTL_WORKSPACE_PATH',
+      `workspace ${workspace} is the task repository ${repoDir} or contains it`,
+      'this is a bug in the caller; please report it',
+    );
+  }
+}
+
+// User config must neither slow nor change what we do (hooks, signing, global
+// ignores, CRLF conversion, background gc, fsmonitor daemons).
+const CONFIG = [
+  '-c', 'commit.gpgsign=false',
+  '-c', 'core.hooksPath=/dev/null',
+  '-c', 'core.excludesFile=/dev/null',
+  '-c', 'core.autocrlf=false',
+  '-c', 'core.fsmonitor=false',
+  '-c', 'gc.auto=0',
+  '-c', 'maintenance.auto=false',
+];
+
+// Fixed identity and dates make commit SHAs reproducible across reruns.
+const IDENTITY = {
+  GIT_AUTHOR_NAME: 'expctl',
+  GIT_COMMITTER_NAME: 'expctl',
+  GIT_AUTHOR_EMAIL: 'expctl@localhost',
+  GIT_COMMITTER_EMAIL: 'expctl@localhost',
+  GIT_AUTHOR_DATE: '2000-01-01T00:00:00Z',
+  GIT_COMMITTER_DATE: '2000-01-01T00:00:00Z',
+};
+
+// Inherited from e.g. a git hook, these would point every command at another repository.
+const REDIRECTING = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_OBJECT_DIRECTORY',
+  'GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_COMMON_DIR', 'GIT_NAMESPACE', 'GIT_PREFIX'];
+
+// Lost races: a lock file held by another git, or another worktree's metadata read half-written.
+const RACE = /\.lock'?: File exists|Unable to create '[^']*\.lock'|cannot lock ref|could not lock|unable to lock|worktrees\//i;
+
+function gitEnv(cwd: string): NodeJS.ProcessEnv {
+  // The ceiling stops git from walking up into an enclosing repository (say, the
+  // user's project) when cwd has lost its .git: it must fail, not commit there.
+  const env: NodeJS.ProcessEnv = {
+    ...process.env, ...IDENTITY, GIT_TERMINAL_PROMPT: '0', GIT_CEILING_DIRECTORIES: dirname(cwd), LC_ALL: 'C',
+  };
+  for (const name of REDIRECTING) delete env[name];
+  return env;
+}
+
+/** Runs git in cwd and returns its stdout; rejects with GitError. */
+async function git(cwd: string, args: string[]): Promise<string> {
+  try {
+    const { stdout } = await execFileAsync('git', [...CONFIG, ...args], {
+      cwd, env: gitEnv(cwd), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024,
+    });
+    return stdout;
+  } catch (error) {
+    const failure = error as { code?: unknown; stderr?: unknown; message?: string };
+    const exitCode = typeof failure.code === 'number' ? failure.code : null;
+    const stderr = typeof failure.stderr === 'string' && failure.stderr.trim() !== ''
+      ? failure.stderr : String(failure.message);
+    throw new GitError(args.map(redact), cwd, exitCode, redact(stderr), { cause: error });
+  }
+}
+
+/** Retries work whose git commands lost a race with a concurrent git (see RACE). */
+async function retryingRaces<T>(work: () => Promise<T>, attempts = 8): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt >= attempts || !(error instanceof GitError) || !RACE.test(error.stderr)) throw error;
+      await delay(25 * attempt + Math.random() * 50);
+    }
+  }
+}
+
+function ignoreGitError(error: unknown): void {
+  if (!(error instanceof GitError)) throw error;
+}
+
+/** The line that says what went wrong: git's first fatal/error line, else its first line. */
+function firstLine(text: string): string {
+  const lines = text.split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  return lines.find((line) => /^(fatal|error):/.test(line)) ?? lines[0] ?? '(no output)';
+}
+
+/** Hides the password of `scheme://user:password@host` so it never reaches a log. */
+function redact(text: string): string {
+  return text.replace(/(:\/\/[^/@\s:]*):[^/@\s]*@/g, '$1:***@');
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false);
+}
+
+/** Full SHA of rev as a commit in repo, or rejects with GitError. */
+async function revParse(repo: string, rev: string): Promise<string> {
+  return (await git(repo, ['rev-parse', '--verify', '--end-of-options', `${rev}^{commit}`])).trim();
+}
+
+/** Full SHA of rev as a commit in repo, or null when it does not name one. */
+async function tryRevParse(repo: string, rev: string): Promise<string | null> {
+  const args = ['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`];
+  return git(repo, args).then((out) => out.trim() || null, () => null);
+}
+
+type SourceKind = 'url' | 'repository' | 'folder';
+
+const URL_LIKE = /^[a-z][a-z0-9+.-]*:\/\//i;
+const SCP_LIKE = /^[^\s/@:]+@[^\s/:]+:/;
+
+async function sourceKind(source: string): Promise<SourceKind> {
+  if (URL_LIKE.test(source) || SCP_LIKE.test(source)) return 'url';
+  const info = await stat(source).catch(() => null);
+  if (!info) throw TaskRepoError.missing(source);
+  if (!info.isDirectory()) throw TaskRepoError.notADirectory(source);
+  if (await exists(join(source, '.git'))) return 'repository';
+  // A bare repository, checked by its layout (as git does) rather than by asking git.
+  const bare = await Promise.all(['HEAD', 'objects', 'refs'].map((name) => exists(join(source, name))));
+  return bare.every(Boolean) ? 'repository' : 'folder';
+}
+
+/** Resolves commit in a prepared repo: local names, then origin's branches, then (if allowed) a fetch. */
+async function resolveTaskCommit(repoDir: string, commit: string, fetch: boolean): Promise<string | null> {
+  if (commit.startsWith('-')) return null;
+  const found = (await tryRevParse(repoDir, commit)) ?? (await tryRevParse(repoDir, `refs/remotes/origin/${commit}`));
+  if (found || !fetch) return found;
+  // A SHA on no branch or tag of the source is not cloned; ask for it by name.
+  const fetched = await git(repoDir, ['fetch', '--quiet', 'origin', commit]).then(() => true, () => false);
+  return fetched ? tryRevParse(repoDir, 'FETCH_HEAD') : null;
+}
+
+async function snapshotFolder(source: string, into: string): Promise<void> {
+  try {
+    await cp(source, into, { recursive: true, verbatimSymlinks: true, errorOnExist: true, force: false });
+  } catch (error) {
+    throw TaskRepoError.copyFailed(source, into, error);
+  }
+  await git(into, ['init', '-q', '-b', 'main']);
+  await git(into, ['add', '-A']);
+  await git(into, ['commit', '--allow-empty', '--no-verify', '-q', '-m', 'expctl: task snapshot']);
+}
+
+/**
+ * Prepares the task repository once per experiment: clones a git URL or local
+ * repository into `into`, or snapshots a plain folder as a one-commit repo, and
+ * resolves `commit` in it to a full SHA. Reuses a previous prepare of `into`
+ * when the commit resolves there; redoes an interrupted one.
+ *
+ * @example const { repoDir, commit } = await prepareTaskRepo({ source: './tasks/t1', commit: 'HEAD', into: 'results/exp/repo' });
+ */
+export async function prepareTaskRepo(options: {
+  source: string;
+  commit: string;
+  into: string;
+}): Promise<{ repoDir: string; commit: string }> {
+  const into = resolve(options.into);
+  if (await exists(join(into, '.git'))) {
+    const reused = await resolveTaskCommit(into, options.commit, false);
+    if (reused) return { repoDir: into, commit: reused };
+  }
+  const kind = await sourceKind(options.source);
+  const source = kind === 'url' ? options.source : resolve(options.source);
+  await rm(into, { recursive: true, force: true });
+  await mkdir(dirname(into), { recursive: true });
+  if (kind === 'folder') await snapshotFolder(source, into);
+  // --no-local: a full copy of the objects, no hardlinks or alternates into the source.
+  else await git(dirname(into), ['clone', '--quiet', '--no-local', '--', source, into]);
+  const commit = await resolveTaskCommit(into, options.commit, kind !== 'folder');
+  if (!commit) throw TaskRepoError.unknownCommit(redact(options.source), options.commit, into);
+  // Keeps a fetched, otherwise unreferenced commit alive.
+  await git(into, ['update-ref', 'refs/expctl/task', commit]);
+  return { repoDir: into, commit };
+}
+
+function assertSeparate(repoDir: string, workspace: string): void {
+  const repo = resolve(repoDir);
+  if (repo === workspace || repo.startsWith(workspace + '/')) throw new WorkspacePathError(repo, workspace);
+}
+
+/**
+ * Checks `commit` out, detached, as a fresh worktree of repoDir at `workspace`,
+ * replacing whatever an earlier attempt left there. Safe to run concurrently
+ * for different workspaces of one repository.
+ *
+ * @example await addWorktree(repoDir, 'results/exp/T0/a/1/workspace', commit);
+ */
+export async function addWorktree(repoDir: string, workspace: string, commit: string): Promise<void> {
+  const target = resolve(workspace);
+  assertSeparate(repoDir, target);
+  const sha = await revParse(repoDir, commit);
+  await mkdir(dirname(target), { recursive: true });
+  await retryingRaces(async () => {
+    if (await exists(target)) await removeWorktree(repoDir, target);
+    // Double force also takes over a registration left locked by an interrupted add.
+    await git(repoDir, ['worktree', 'add', '--quiet', '--detach', '--force', '--force', target, sha]);
+  });
+}
+
+/**
+ * Removes the worktree at `workspace` and its registration in repoDir. No error
+ * when it is already gone.
+ *
+ * @example await removeWorktree(repoDir, 'results/exp/T0/a/1/workspace');
+ */
+export async function removeWorktree(repoDir: string, workspace: string): Promise<void> {
+  const target = resolve(workspace);
+  assertSeparate(repoDir, target);
+  if (!(await exists(repoDir))) return rm(target, { recursive: true, force: true });
+  // Double force also removes a worktree left locked by an interrupted add.
+  const removed = await retryingRaces(() => git(repoDir, ['worktree', 'remove', '--force', '--force', target]))
+    .then(() => true, (error: unknown) => (ignoreGitError(error), false));
+  await rm(target, { recursive: true, force: true });
+  // Not a worktree (any more), or one git would not remove (submodules): drop any registration left.
+  if (!removed) await retryingRaces(() => git(repoDir, ['worktree', 'prune']));
+}
+
+/**
+ * Stages everything (untracked files too) and commits it, even when nothing
+ * changed, with expctl's fixed identity and date.
+ *
+ * @example const sha = await commitAll(workspace, 'expctl: agent output');
+ */
+export async function commitAll(workspace: string, message: string): Promise<string> {
+  await git(workspace, ['add', '-A']);
+  await git(workspace, ['commit', '--allow-empty', '--allow-empty-message', '--no-verify', '-q', '-m', message]);
+  return headCommit(workspace);
+}
+
+/**
+ * Puts the workspace back at exactly `commit`: detached HEAD, no local changes,
+ * no untracked or ignored files (nested repositories included).
+ *
+ * @example await resetWorkspace(workspace, baseCommit);
+ */
+export async function resetWorkspace(workspace: string, commit: string): Promise<void> {
+  const sha = await revParse(workspace, commit);
+  // Only called when no agent runs here, so a leftover index.lock is from a killed process.
+  const lock = resolve(workspace, (await git(workspace, ['rev-parse', '--git-path', 'index.lock'])).trim());
+  await unlink(lock).catch(() => undefined);
+  // Detach first so the reset cannot move a branch the agent checked out.
+  await git(workspace, ['update-ref', '--no-deref', 'HEAD', sha]);
+  await git(workspace, ['reset', '--hard', '-q', sha]);
+  await git(workspace, ['clean', '-ffdxq']);
+}
+
+export interface DiffStats {
+  filesChanged: number;
+  insertions: number;
+  deletions: number;
+}
+
+// Pinned so user config (colour, prefixes, external drivers, rename detection) cannot change the patch.
+const DIFF_OPTIONS = ['--no-color', '--no-ext-diff', '--no-textconv', '--no-renames', '--src-prefix=a/', '--dst-prefix=b/'];
+
+/**
+ * Writes the binary-safe patch from `from` to `to` into patchFile and returns
+ * its stats (a binary file counts as changed with 0 lines).
+ *
+ * @example const stats = await captureDiff(workspace, baseCommit, finalCommit, 'results/exp/T0/a/1/diff.patch');
+ */
+export async function captureDiff(workspace: string, from: string, to: string, patchFile: string): Promise<DiffStats> {
+  const [fromSha, toSha] = [await revParse(workspace, from), await revParse(workspace, to)];
+  const output = resolve(patchFile);
+  await mkdir(dirname(output), { recursive: true });
+  // --output streams the patch to the file; binary patches can be large.
+  await git(workspace, ['diff', '--binary', ...DIFF_OPTIONS, `--output=${output}`, fromSha, toSha, '--']);
+  return parseNumstat(await git(workspace, ['diff', '--numstat', '-z', ...DIFF_OPTIONS, fromSha, toSha, '--']));
+}
+
+function parseNumstat(output: string): DiffStats {
+  const stats: DiffStats = { filesChanged: 0, insertions: 0, deletions: 0 };
+  for (const record of output.split('\0')) {
+    const match = /^(\d+|-)\t(\d+|-)\t/.exec(record);
+    if (!match) continue;
+    stats.filesChanged += 1;
+    stats.insertions += match[1] === '-' ? 0 : Number(match[1]);
+    stats.deletions += match[2] === '-' ? 0 : Number(match[2]);
+  }
+  return stats;
+}
+
+/**
+ * The full SHA the workspace's HEAD points at.
+ *
+ * @example const sha = await headCommit(workspace);
+ */
+export async function headCommit(workspace: string): Promise<string> {
+  return (await git(workspace, ['rev-parse', '--verify', 'HEAD'])).trim();
+}
