@@ -1,0 +1,73 @@
+import type { ConfigIssue } from '../schemas/issues.js';
+import { ExpctlError } from '../util/errors.js';
+
+/** The config file cannot be read or parsed (exit 2). */
+export class ConfigReadError extends ExpctlError {
+  constructor(readonly file: string, problem: string) {
+    super('EXPCTL_CONFIG_READ', `cannot read config ${file}: ${problem}`, 'check the path, and that the file is YAML or JSON');
+  }
+}
+
+/** The config does not validate (exit 2); every issue names its field. */
+export class ConfigInvalidError extends ExpctlError {
+  constructor(readonly file: string, readonly issues: ConfigIssue[]) {
+    super(
+      'EXPCTL_CONFIG_INVALID',
+      `config ${file} is invalid:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`,
+      'fix the fields above; schemas/experiment.schema.json describes every field',
+    );
+  }
+}
+
+/** Resuming with a config whose results-relevant fields changed (exit 1). */
+export class ConfigChangedError extends ExpctlError {
+  constructor(readonly experiment: string, readonly changes: string[]) {
+    super(
+      'EXPCTL_CONFIG_CHANGED',
+      `the config of experiment ${experiment} changed since it started; changed: ${changes.join(', ')}`,
+      'restore those fields to continue it, or start over with `expctl run <config> --fresh` (the old history is kept)',
+    );
+  }
+}
+
+export class ExperimentNotFoundError extends ExpctlError {
+  constructor(readonly experiment: string, readonly logFile: string, known: string[]) {
+    super(
+      'EXPCTL_NOT_FOUND',
+      `no experiment ${experiment} in ${logFile}`,
+      known.length > 0 ? `known experiments: ${known.join(', ')} (see \`expctl status\`)` : 'start one with `expctl run <config>`, or check --results-dir',
+    );
+  }
+}
+
+/** Tiers cannot be added to an experiment that has completed (exit 1). */
+export class ExperimentCompleteError extends ExpctlError {
+  constructor(readonly experiment: string, readonly added: string[]) {
+    super(
+      'EXPCTL_EXPERIMENT_COMPLETE',
+      `experiment ${experiment} is complete, so tiers ${added.join(', ')} cannot be added to it`,
+      'run the config with --fresh to start a new generation that includes them (the finished one is kept)',
+    );
+  }
+}
+
+/** The experiment ended in exp_failed (exit 1). */
+export class ExperimentFailedError extends ExpctlError {
+  constructor(readonly experiment: string, reason: string) {
+    super('EXPCTL_EXPERIMENT_FAILED', `experiment ${experiment} failed: ${reason}`, `see \`expctl status ${experiment}\`; \`expctl resume ${experiment}\` retries what failed`);
+  }
+}
+
+/** Stopped by SIGINT/SIGTERM after recording exp_interrupted (exit 130/143). */
+export class InterruptedError extends ExpctlError {
+  constructor(readonly experiment: string, readonly signal: string) {
+    super('EXPCTL_INTERRUPTED', `experiment ${experiment} interrupted by ${signal}; its state is saved`, `continue with \`expctl resume ${experiment}\``);
+  }
+}
+
+/** The log does not verify: a resume is refused rather than built on it (exit 1). */
+export class LogInvalidError extends ExpctlError {
+  constructor(readonly experiment: string, problem: string) {
+    super('EXPCTL_LOG_INVALID', `the log of experiment ${experiment} does not verify: ${problem}`, `run \`expctl verify ${experiment}\` for details; fork from the last good row once fork is available`);
+  }
+}

@@ -1,0 +1,45 @@
+import { join } from 'node:path';
+
+/** Where everything of an experiment lives under the results directory: the one place that knows the layout. */
+export function experimentPaths(resultsDir: string, key: string) {
+  const root = join(resultsDir, key);
+  const reports = (dir: string) => ({ dir, result: join(dir, 'result.json'), report: join(dir, 'report.md'), summary: join(dir, 'summary.md') });
+  return {
+    ...reports(root),
+    repo: join(root, 'repo'),
+    config: join(root, 'config.json'),
+    metrics: join(root, 'metrics.jsonl'),
+    tier: (tier: string) => reports(join(root, tier)),
+    subtest: (tier: string, subtest: string) => reports(join(root, tier, subtest)),
+    run: (tier: string, subtest: string, run: number) => runPaths(join(root, tier, subtest, `run-${String(run).padStart(2, '0')}`)),
+  };
+}
+
+export type ExperimentPaths = ReturnType<typeof experimentPaths>;
+
+function runPaths(dir: string) {
+  return {
+    dir,
+    agentDir: join(dir, 'agent'),
+    judgeDir: join(dir, 'judge'),
+    workspace: join(dir, 'workspace'),
+    prompt: join(dir, 'prompt.md'),
+    stdout: join(dir, 'agent', 'stdout.log'),
+    stderr: join(dir, 'agent', 'stderr.log'),
+    diff: join(dir, 'diff.patch'),
+    judgeStdout: (i: number) => join(dir, 'judge', `judge-${i + 1}.stdout.log`),
+    judgeStderr: (i: number) => join(dir, 'judge', `judge-${i + 1}.stderr.log`),
+    judgeVerdict: (i: number) => join(dir, 'judge', `judge-${i + 1}.json`),
+    result: join(dir, 'result.json'),
+    report: join(dir, 'report.md'),
+  };
+}
+
+export const logFile = (resultsDir: string) => join(resultsDir, 'expctl.db');
+
+/** Stream names: `demo-001`, `demo-001/T0`, `demo-001/T0/00-empty`, `demo-001/T0/00-empty/3`. */
+export const streams = {
+  tier: (key: string, tier: string) => `${key}/${tier}`,
+  subtest: (key: string, tier: string, subtest: string) => `${key}/${tier}/${subtest}`,
+  run: (key: string, tier: string, subtest: string, run: number) => `${key}/${tier}/${subtest}/${run}`,
+};

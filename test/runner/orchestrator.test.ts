@@ -1,0 +1,175 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EffectFailure, type EffectRequest } from '../../engine/index.js';
+import { createExecution } from '../../runner/execution.js';
+import { createFinalization } from '../../runner/finalization.js';
+import { createCollaborators, driveExperiment, type Collaborators } from '../../runner/orchestrator.js';
+import { createResume } from '../../runner/resume.js';
+import type { RunnerEffect } from '../../runner/session.js';
+import { createSetup } from '../../runner/setup.js';
+import { createMemoryStore } from '../../store/index.js';
+import { writeExperiment } from '../support/experiment.js';
+import { useTempDir } from '../support/temp.js';
+
+const tempDir = useTempDir();
+const done: RunnerEffect = async () => ({ output: null });
+
+/**
+ * Fake collaborators: the real fan-out, admission, metrics and resume logic,
+ * with every effect that touches git, processes or files replaced.
+ */
+function fakes(log: string[], options: { failRuns?: (req: EffectRequest) => boolean; agentDelayMs?: number } = {}) {
+  return (limits: { maxConcurrentRuns: number; maxConcurrentAgents: number }): Collaborators => {
+    const real = createCollaborators(limits);
+    const execution = createExecution(limits);
+    const record = (name: string, fn: RunnerEffect = done): RunnerEffect => async (ctx, session) => {
+      log.push(`${ctx.request.stream}:${name}`);
+      return fn(ctx, session);
+    };
+    const stages = Object.fromEntries(Object.keys(execution.stages).map((name) => [name, record(name, async (ctx) => {
+      if (name === 'runAgent' && options.failRuns?.(ctx.request)) throw new EffectFailure('agent crashed', false);
+      if (name === 'runAgent' && options.agentDelayMs) await new Promise((r) => setTimeout(r, options.agentDelayMs));
+      return { output: null };
+    })])) as Collaborators['execution']['stages'];
+    const finalization = createFinalization();
+    return {
+      setup: { initializeExperiment: record('init'), prepareRepository: record('repo'), preflightChecks: record('preflight') },
+      execution: { ...execution, stages },
+      finalization: {
+        ...finalization,
+        buildRunResult: record('result'), writeRunReport: record('report'), cleanupWorktree: record('cleanup'),
+        aggregateSubtest: record('aggregate'), selectBestSubtest: record('best', async () => ({ output: { subtest: 'a', reason: 'fake' } })),
+        writeTierReport: record('tierReport'), completeTier: record('completeTier'),
+        writeExperimentReports: record('expReports'), completeExperiment: record('expComplete'),
+      },
+      resume: real.resume,
+    };
+  };
+}
+
+describe('orchestrator (fake collaborators)', () => {
+  it('drives setup, tier groups in dependency order, every run stage, then reports', async () => {
+    const dir = tempDir();
+    const log: string[] = [];
+    const store = createMemoryStore();
+    const outcome = await driveExperiment({ store, resultsDir: join(dir, 'results'), configFile: writeExperiment(dir), collaborators: fakes(log) });
+    expect(outcome).toMatchObject({ key: 'exp-1', state: 'exp_complete', alreadyComplete: false });
+    expect(log.slice(0, 3)).toEqual(['exp-1:init', 'exp-1:repo', 'exp-1:preflight']);
+    const firstT2 = log.findIndex((l) => l.startsWith('exp-1/T2'));
+    const lastT0T1 = Math.max(...log.map((l, i) => (/^exp-1\/T[01]\//.test(l) ? i : -1)));
+    expect(firstT2).toBeGreaterThan(lastT0T1);
+    expect(log.filter((l) => l.endsWith(':runAgent'))).toHaveLength(4 * 2);
+    expect(log.filter((l) => l.startsWith('exp-1/T0/b/1:'))).toEqual(
+      ['createRunDir', 'createWorktree', 'applyResources', 'commitResources', 'writePrompt', 'runAgent', 'commitChanges', 'captureDiff', 'runJudges', 'result', 'report', 'cleanup'].map((s) => `exp-1/T0/b/1:${s}`),
+    );
+    expect(log.slice(-2)).toEqual(['exp-1:expReports', 'exp-1:expComplete']);
+  });
+
+  it('records the tier duration when a tier succeeds and when it fails (SPEC §4)', async () => {
+    const dir = tempDir();
+    const store = createMemoryStore();
+    const collaborators = fakes([], { failRuns: (req) => req.stream.startsWith('exp-1/T1/') });
+    const metrics: { metric: string; labels: Record<string, string> }[] = [];
+    await driveExperiment({
+      store, resultsDir: join(dir, 'results'), configFile: writeExperiment(dir),
+      collaborators: (limits) => {
+        const c = collaborators(limits);
+        return { ...c, finalization: { ...c.finalization, actorFinished: (session, actor, outcome, row) => {
+          c.finalization.actorFinished(session, actor, outcome, row);
+          metrics.push(...session.metrics.records.slice(metrics.length));
+        } } };
+      },
+    });
+    const tiers = metrics.filter((m) => m.metric === 'tier_duration_ms').map((m) => `${m.labels.tier}:${m.labels.outcome}`);
+    expect(tiers.sort()).toEqual(['T0:completed', 'T1:failed', 'T2:completed']);
+    expect(metrics.filter((m) => m.metric === 'run_duration_ms' && m.labels.outcome === 'failed')).toHaveLength(2);
+  });
+
+  it('keeps at most maxConcurrentAgents agents and maxConcurrentRuns runs going', async () => {
+    const dir = tempDir();
+    let agents = 0;
+    let peak = 0;
+    const log: string[] = [];
+    const config = writeExperiment(dir, { limits: { maxConcurrentRuns: 3, maxConcurrentAgents: 1 } });
+    await driveExperiment({
+      store: createMemoryStore(), resultsDir: join(dir, 'results'), configFile: config,
+      collaborators: (limits) => {
+        const c = fakes(log)(limits);
+        const runAgent: RunnerEffect = async (ctx, s) => {
+          peak = Math.max(peak, ++agents);
+          await new Promise((r) => setTimeout(r, 5));
+          agents--;
+          return c.execution.stages.runAgent(ctx, s);
+        };
+        return { ...c, execution: { ...c.execution, stages: { ...c.execution.stages, runAgent } } };
+      },
+    });
+    expect(peak).toBe(1);
+    expect(log.filter((l) => l.endsWith(':runAgent'))).toHaveLength(8);
+  });
+
+  it('is interrupted by the signal: running effects stop, exp_interrupted is recorded; resume finishes without redoing work', async () => {
+    const dir = tempDir();
+    const log: string[] = [];
+    const store = createMemoryStore();
+    const controller = new AbortController();
+    const config = writeExperiment(dir);
+    const first = driveExperiment({ store, resultsDir: join(dir, 'results'), configFile: config, signal: controller.signal, collaborators: fakes(log, { agentDelayMs: 50 }) });
+    await new Promise((r) => setTimeout(r, 30));
+    controller.abort('SIGINT');
+    await expect(first).rejects.toMatchObject({ code: 'EXPCTL_INTERRUPTED', signal: 'SIGINT' });
+    const rows = [...store.readExperiment('exp-1')];
+    expect(rows.at(-1)).toMatchObject({ stream: 'exp-1', state: 'exp_interrupted', cause: 'operator' });
+    const completedBefore = rows.filter((r) => r.event.type === 'effect.completed').map((r) => `${r.stream}:${(r.event.data as { effect: string }).effect}`);
+
+    const again: string[] = [];
+    const outcome = await driveExperiment({ store, resultsDir: join(dir, 'results'), experiment: 'exp-1', collaborators: fakes(again) });
+    expect(outcome.state).toBe('exp_complete');
+    const stageNames: Record<string, string> = { init: 'initializeExperiment', repo: 'prepareRepository', preflight: 'preflightChecks' };
+    const redone = again.map((l) => l.replace(/:(\w+)$/, (_, n: string) => `:${stageNames[n] ?? n}`)).filter((l) => completedBefore.includes(l));
+    expect(redone).toEqual([]);
+    expect(store.readStream('exp-1').some((r) => r.event.type === 'operator.resumed')).toBe(true);
+  });
+
+  it('resume retries failed runs top down and completes; an already complete experiment runs nothing', async () => {
+    const dir = tempDir();
+    const store = createMemoryStore();
+    const config = writeExperiment(dir, { failFast: true });
+    await expect(driveExperiment({ store, resultsDir: join(dir, 'results'), configFile: config, collaborators: fakes([], { failRuns: (r) => r.stream.startsWith('exp-1/T1/') }) }))
+      .rejects.toMatchObject({ code: 'EXPCTL_EXPERIMENT_FAILED' });
+    const log: string[] = [];
+    const outcome = await driveExperiment({ store, resultsDir: join(dir, 'results'), experiment: 'exp-1', collaborators: fakes(log) });
+    expect(outcome.state).toBe('exp_complete');
+    expect(log.filter((l) => l.endsWith(':runAgent')).sort()).toEqual(['exp-1/T1/a/1:runAgent', 'exp-1/T1/a/2:runAgent', 'exp-1/T2/a/1:runAgent', 'exp-1/T2/a/2:runAgent']);
+    const retried = [...store.readExperiment('exp-1')].filter((r) => r.event.type.endsWith('.retried')).map((r) => `${r.stream}:${r.event.type}`);
+    expect(retried).toEqual(['exp-1/T1/a:run.retried', 'exp-1/T1/a:run.retried', 'exp-1/T1:subtest.retried', 'exp-1:tier.retried']);
+    const nothing: string[] = [];
+    expect(await driveExperiment({ store, resultsDir: join(dir, 'results'), experiment: 'exp-1', collaborators: fakes(nothing) })).toMatchObject({ alreadyComplete: true });
+    expect(nothing).toEqual([]);
+  });
+
+  it('refuses a changed config, naming the field', async () => {
+    const dir = tempDir();
+    const store = createMemoryStore();
+    await driveExperiment({ store, resultsDir: join(dir, 'results'), configFile: writeExperiment(dir), collaborators: fakes([]) });
+    await expect(driveExperiment({ store, resultsDir: join(dir, 'results'), configFile: writeExperiment(dir, { runsPerSubtest: 3 }), collaborators: fakes([]) }))
+      .rejects.toMatchObject({ code: 'EXPCTL_CONFIG_CHANGED', message: expect.stringContaining('runsPerSubtest (2 → 3)') });
+  });
+
+  it('adds tiers to an unfinished experiment (additive), and refuses to add them to a complete one', async () => {
+    const dir = tempDir();
+    const store = createMemoryStore();
+    const resultsDir = join(dir, 'results');
+    const controller = new AbortController();
+    const first = driveExperiment({ store, resultsDir, configFile: writeExperiment(dir), tiers: ['T0'], signal: controller.signal, collaborators: fakes([], { agentDelayMs: 40 }) });
+    setTimeout(() => controller.abort('SIGTERM'), 20);
+    await expect(first).rejects.toMatchObject({ code: 'EXPCTL_INTERRUPTED', signal: 'SIGTERM' });
+    const log: string[] = [];
+    await expect(driveExperiment({ store, resultsDir, configFile: writeExperiment(dir), collaborators: fakes(log) })).resolves.toMatchObject({ state: 'exp_complete' });
+    expect(new Set(log.filter((l) => l.endsWith(':runAgent')).map((l) => l.split('/')[1]))).toEqual(new Set(['T0', 'T1', 'T2']));
+    expect(store.readStream('exp-1').filter((r) => r.event.type === 'experiment.tiers_added').map((r) => (r.event.data as { tiers: { id: string }[] }).tiers.map((t) => t.id))).toEqual([['T1', 'T2']]);
+
+    const more = writeExperiment(dir, { tiers: [{ id: 'T0', subtests: [{ id: 'a' }, { id: 'b', resources: { files: { 'HINT.md': './hint.md' } } }] }, { id: 'T1', subtests: [{ id: 'a' }] }, { id: 'T2', dependsOn: ['T0', 'T1'], subtests: [{ id: 'a', resources: { inheritBaseline: true } }] }, { id: 'T3', subtests: [{ id: 'a' }] }] });
+    await expect(driveExperiment({ store, resultsDir, configFile: more, collaborators: fakes([]) })).rejects.toMatchObject({ code: 'EXPCTL_EXPERIMENT_COMPLETE' });
+  });
+});
