@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { ReplayedActor, CommittedRow } from '../engine/index.js';
 import { openStore } from '../store/index.js';
-import { driveExperiment, type ExperimentOutcome } from '../runner/orchestrator.js';
+import { driveExperiment, loadRunConfig, type ExperimentOutcome, type ExperimentRequest } from '../runner/orchestrator.js';
 import { logFile } from '../runner/paths.js';
 import type { Io } from './io.js';
 import { createProgress } from './progress.js';
@@ -16,7 +16,9 @@ export interface RunOptions {
 
 /** `expctl run <config>`: start an experiment, or continue the one with the config's id. */
 export async function runCommand(configFile: string, options: RunOptions, io: Io): Promise<void> {
-  await drive(io, options, { configFile: resolve(io.cwd, configFile), fresh: options.fresh, tiers: options.tiers });
+  // validated before the log is even opened: a bad config creates nothing
+  const config = loadRunConfig(resolve(io.cwd, configFile), options.tiers);
+  await drive(io, options, { config, fresh: options.fresh });
 }
 
 /** `expctl resume <id>`: continue an experiment from its log. */
@@ -24,7 +26,7 @@ export async function resumeCommand(experiment: string, options: RunOptions, io:
   await drive(io, options, { experiment });
 }
 
-async function drive(io: Io, options: RunOptions, what: { configFile?: string; experiment?: string; fresh?: boolean; tiers?: string[] }): Promise<void> {
+async function drive(io: Io, options: RunOptions, what: Pick<ExperimentRequest, 'config' | 'experiment' | 'fresh'>): Promise<void> {
   const resultsDir = resolve(io.cwd, options.resultsDir);
   const store = openStore(logFile(resultsDir));
   const progress = createProgress(io, { quiet: options.json ?? false });

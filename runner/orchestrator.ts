@@ -30,14 +30,12 @@ export function createCollaborators(limits: { maxConcurrentRuns: number; maxConc
 export interface ExperimentRequest {
   store: EventStore;
   resultsDir: string;
-  /** `run <config>`: start, or continue the experiment with the config's id. */
-  configFile?: string;
+  /** `run <config>`: start, or continue the experiment with the config's id (see loadRunConfig). */
+  config?: RecordedStart & { file: string };
   /** `resume <id>`: continue from the log alone. */
   experiment?: string;
-  /** With configFile: start a new generation (`id~N`) even if the id exists. */
+  /** With config: start a new generation (`id~N`) even if the id exists. */
   fresh?: boolean;
-  /** With configFile: run only these tiers (others can be added later). */
-  tiers?: string[];
   /** Aborting stops the experiment; the reason ("SIGINT" / "SIGTERM") is recorded. */
   signal?: AbortSignal;
   onProgress?: (rows: CommittedRow[], actors: ReadonlyMap<string, ReplayedActor>) => void;
@@ -111,24 +109,34 @@ interface StartPlan extends RecordedStart {
 
 /** Which experiment (generation) to drive, with which config: a new one, or one that continues. */
 function planStart(request: ExperimentRequest, resume: Resume): StartPlan {
-  if (!request.configFile) {
+  if (!request.config) {
     const id = request.experiment!;
     const generations = resume.generations(request.store, id);
     const key = id.includes('~') || generations.length === 0 ? id : generations.at(-1)!;
     if (!request.store.head(key)) throw new ExperimentNotFoundError(key, request.store.location, request.store.experiments().map((h) => h.experiment));
     return { key, isNew: false, added: [], ...resume.recordedStart(request.store, key) };
   }
-  const loaded = loadConfigFile(request.configFile);
-  const config = request.tiers ? selectTiers(loaded.config, request.tiers, loaded.file) : loaded.config;
-  const issues = environmentIssues(config, loaded.dir);
-  if (issues.length > 0) throw new ConfigInvalidError(loaded.file, issues);
-  const current = { config, configDir: loaded.dir };
+  const { config, configDir } = request.config;
+  const current = { config, configDir };
   const generations = resume.generations(request.store, config.id);
   if (generations.length === 0) return { key: config.id, isNew: true, added: [], ...current };
   if (request.fresh) return { key: `${config.id}~${generations.length + 1}`, isNew: true, added: [], ...current };
   const key = generations.at(-1)!;
   const added = resume.checkConfig(key, resume.recordedStart(request.store, key), current);
   return { key, isNew: false, added, ...current };
+}
+
+/**
+ * Read, validate and check a config for `run` before anything is created: the
+ * file, its fields, the files and programs it names (exit 2 on any problem).
+ * `tiers` keeps only those tiers (their dependencies must be among them).
+ */
+export function loadRunConfig(file: string, tiers?: string[]): RecordedStart & { file: string } {
+  const loaded = loadConfigFile(file);
+  const config = tiers ? selectTiers(loaded.config, tiers, loaded.file) : loaded.config;
+  const issues = environmentIssues(config, loaded.dir);
+  if (issues.length > 0) throw new ConfigInvalidError(loaded.file, issues);
+  return { config, configDir: loaded.dir, file: loaded.file };
 }
 
 function selectTiers(config: StartPlan['config'], ids: string[], file: string): StartPlan['config'] {

@@ -3,10 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { EffectFailure, type EffectRequest } from '../../engine/index.js';
 import { createExecution } from '../../runner/execution.js';
 import { createFinalization } from '../../runner/finalization.js';
-import { createCollaborators, driveExperiment, type Collaborators } from '../../runner/orchestrator.js';
-import { createResume } from '../../runner/resume.js';
+import { createCollaborators, driveExperiment, loadRunConfig, type Collaborators } from '../../runner/orchestrator.js';
 import type { RunnerEffect } from '../../runner/session.js';
-import { createSetup } from '../../runner/setup.js';
 import { createMemoryStore } from '../../store/index.js';
 import { writeExperiment } from '../support/experiment.js';
 import { useTempDir } from '../support/temp.js';
@@ -52,7 +50,7 @@ describe('orchestrator (fake collaborators)', () => {
     const dir = tempDir();
     const log: string[] = [];
     const store = createMemoryStore();
-    const outcome = await driveExperiment({ store, resultsDir: join(dir, 'results'), configFile: writeExperiment(dir), collaborators: fakes(log) });
+    const outcome = await driveExperiment({ store, resultsDir: join(dir, 'results'), config: loadRunConfig(writeExperiment(dir)), collaborators: fakes(log) });
     expect(outcome).toMatchObject({ key: 'exp-1', state: 'exp_complete', alreadyComplete: false });
     expect(log.slice(0, 3)).toEqual(['exp-1:init', 'exp-1:repo', 'exp-1:preflight']);
     const firstT2 = log.findIndex((l) => l.startsWith('exp-1/T2'));
@@ -71,7 +69,7 @@ describe('orchestrator (fake collaborators)', () => {
     const collaborators = fakes([], { failRuns: (req) => req.stream.startsWith('exp-1/T1/') });
     const metrics: { metric: string; labels: Record<string, string> }[] = [];
     await driveExperiment({
-      store, resultsDir: join(dir, 'results'), configFile: writeExperiment(dir),
+      store, resultsDir: join(dir, 'results'), config: loadRunConfig(writeExperiment(dir)),
       collaborators: (limits) => {
         const c = collaborators(limits);
         return { ...c, finalization: { ...c.finalization, actorFinished: (session, actor, outcome, row) => {
@@ -92,7 +90,7 @@ describe('orchestrator (fake collaborators)', () => {
     const log: string[] = [];
     const config = writeExperiment(dir, { limits: { maxConcurrentRuns: 3, maxConcurrentAgents: 1 } });
     await driveExperiment({
-      store: createMemoryStore(), resultsDir: join(dir, 'results'), configFile: config,
+      store: createMemoryStore(), resultsDir: join(dir, 'results'), config: loadRunConfig(config),
       collaborators: (limits) => {
         const c = fakes(log)(limits);
         const runAgent: RunnerEffect = async (ctx, s) => {
@@ -114,7 +112,7 @@ describe('orchestrator (fake collaborators)', () => {
     const store = createMemoryStore();
     const controller = new AbortController();
     const config = writeExperiment(dir);
-    const first = driveExperiment({ store, resultsDir: join(dir, 'results'), configFile: config, signal: controller.signal, collaborators: fakes(log, { agentDelayMs: 50 }) });
+    const first = driveExperiment({ store, resultsDir: join(dir, 'results'), config: loadRunConfig(config), signal: controller.signal, collaborators: fakes(log, { agentDelayMs: 50 }) });
     await new Promise((r) => setTimeout(r, 30));
     controller.abort('SIGINT');
     await expect(first).rejects.toMatchObject({ code: 'EXPCTL_INTERRUPTED', signal: 'SIGINT' });
@@ -135,7 +133,7 @@ describe('orchestrator (fake collaborators)', () => {
     const dir = tempDir();
     const store = createMemoryStore();
     const config = writeExperiment(dir, { failFast: true });
-    await expect(driveExperiment({ store, resultsDir: join(dir, 'results'), configFile: config, collaborators: fakes([], { failRuns: (r) => r.stream.startsWith('exp-1/T1/') }) }))
+    await expect(driveExperiment({ store, resultsDir: join(dir, 'results'), config: loadRunConfig(config), collaborators: fakes([], { failRuns: (r) => r.stream.startsWith('exp-1/T1/') }) }))
       .rejects.toMatchObject({ code: 'EXPCTL_EXPERIMENT_FAILED' });
     const log: string[] = [];
     const outcome = await driveExperiment({ store, resultsDir: join(dir, 'results'), experiment: 'exp-1', collaborators: fakes(log) });
@@ -151,8 +149,8 @@ describe('orchestrator (fake collaborators)', () => {
   it('refuses a changed config, naming the field', async () => {
     const dir = tempDir();
     const store = createMemoryStore();
-    await driveExperiment({ store, resultsDir: join(dir, 'results'), configFile: writeExperiment(dir), collaborators: fakes([]) });
-    await expect(driveExperiment({ store, resultsDir: join(dir, 'results'), configFile: writeExperiment(dir, { runsPerSubtest: 3 }), collaborators: fakes([]) }))
+    await driveExperiment({ store, resultsDir: join(dir, 'results'), config: loadRunConfig(writeExperiment(dir)), collaborators: fakes([]) });
+    await expect(driveExperiment({ store, resultsDir: join(dir, 'results'), config: loadRunConfig(writeExperiment(dir, { runsPerSubtest: 3 })), collaborators: fakes([]) }))
       .rejects.toMatchObject({ code: 'EXPCTL_CONFIG_CHANGED', message: expect.stringContaining('runsPerSubtest (2 → 3)') });
   });
 
@@ -161,15 +159,15 @@ describe('orchestrator (fake collaborators)', () => {
     const store = createMemoryStore();
     const resultsDir = join(dir, 'results');
     const controller = new AbortController();
-    const first = driveExperiment({ store, resultsDir, configFile: writeExperiment(dir), tiers: ['T0'], signal: controller.signal, collaborators: fakes([], { agentDelayMs: 40 }) });
+    const first = driveExperiment({ store, resultsDir, config: loadRunConfig(writeExperiment(dir), ['T0']), signal: controller.signal, collaborators: fakes([], { agentDelayMs: 40 }) });
     setTimeout(() => controller.abort('SIGTERM'), 20);
     await expect(first).rejects.toMatchObject({ code: 'EXPCTL_INTERRUPTED', signal: 'SIGTERM' });
     const log: string[] = [];
-    await expect(driveExperiment({ store, resultsDir, configFile: writeExperiment(dir), collaborators: fakes(log) })).resolves.toMatchObject({ state: 'exp_complete' });
+    await expect(driveExperiment({ store, resultsDir, config: loadRunConfig(writeExperiment(dir)), collaborators: fakes(log) })).resolves.toMatchObject({ state: 'exp_complete' });
     expect(new Set(log.filter((l) => l.endsWith(':runAgent')).map((l) => l.split('/')[1]))).toEqual(new Set(['T0', 'T1', 'T2']));
     expect(store.readStream('exp-1').filter((r) => r.event.type === 'experiment.tiers_added').map((r) => (r.event.data as { tiers: { id: string }[] }).tiers.map((t) => t.id))).toEqual([['T1', 'T2']]);
 
     const more = writeExperiment(dir, { tiers: [{ id: 'T0', subtests: [{ id: 'a' }, { id: 'b', resources: { files: { 'HINT.md': './hint.md' } } }] }, { id: 'T1', subtests: [{ id: 'a' }] }, { id: 'T2', dependsOn: ['T0', 'T1'], subtests: [{ id: 'a', resources: { inheritBaseline: true } }] }, { id: 'T3', subtests: [{ id: 'a' }] }] });
-    await expect(driveExperiment({ store, resultsDir, configFile: more, collaborators: fakes([]) })).rejects.toMatchObject({ code: 'EXPCTL_EXPERIMENT_COMPLETE' });
+    await expect(driveExperiment({ store, resultsDir, config: loadRunConfig(more), collaborators: fakes([]) })).rejects.toMatchObject({ code: 'EXPCTL_EXPERIMENT_COMPLETE' });
   });
 });
