@@ -41,6 +41,15 @@ export function withTempDir<T>(fn: (dir: string) => T): T {
   }
 }
 
+export async function withTempDirAsync<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'expctl-bench-'));
+  try {
+    return await fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Rows per second of `fn` over `n` rows, best of `repeat` runs (less noise from the machine). */
 export function rate(n: number, repeat: number, fn: () => void): number {
   let best = Infinity;

@@ -12,6 +12,11 @@ export interface Io {
 
 export function processIo(): Io {
   const isTTY = Boolean(process.stdout.isTTY);
+  // `expctl history … | head` closes the pipe early: that is not an error
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
   return {
     out: (text) => void process.stdout.write(text),
     err: (text) => void process.stderr.write(text),

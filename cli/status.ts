@@ -1,6 +1,8 @@
+import { hostname } from 'node:os';
 import { replay } from '../engine/index.js';
 import { lifecycleRegistry } from '../machines/index.js';
 import { statusTree, type StatusTree } from '../runner/status-tree.js';
+import { isProcessAlive } from '../store/index.js';
 import type { EventStore, Lease } from '../store/types.js';
 import { paint, type Io } from './io.js';
 import { experimentKey, openLogForReading } from './log.js';
@@ -14,7 +16,8 @@ export interface StatusOptions {
 export interface StatusJson extends StatusTree {
   lastSeq: number;
   rows: number;
-  driver: { pid: number; host: string; heartbeatAt: string } | null;
+  /** The lease holder; `alive` is false when its process is gone (the next run or resume takes over), null when on another host. */
+  driver: { pid: number; host: string; heartbeatAt: string; alive: boolean | null } | null;
 }
 
 /** `expctl status [id]`: every experiment in a line each, or one as a tier → subtest → run tree. */
@@ -34,19 +37,26 @@ export function experimentStatus(store: EventStore, key: string): StatusJson {
 }
 
 function driverOf(lease: Lease | null): StatusJson['driver'] {
-  return lease ? { pid: lease.pid, host: lease.host, heartbeatAt: new Date(lease.heartbeatAt).toISOString() } : null;
+  if (!lease) return null;
+  const alive = lease.host === hostname() ? isProcessAlive(lease.pid) : null;
+  return { pid: lease.pid, host: lease.host, heartbeatAt: new Date(lease.heartbeatAt).toISOString(), alive };
+}
+
+function driverLine(d: NonNullable<StatusJson['driver']>): string {
+  if (d.alive === false) return `last driven by pid ${d.pid} on ${d.host}, which is no longer running; \`expctl resume\` takes over`;
+  return `driven by pid ${d.pid} on ${d.host}, heartbeat ${d.heartbeatAt}`;
 }
 
 function printAll(io: Io, all: StatusJson[], json: boolean): void {
   if (json) return io.out(`${JSON.stringify(all.map(({ experiment, state, runs, lastSeq, rows, driver }) => ({ experiment, state, runs, lastSeq, rows, driver })), null, 2)}\n`);
   if (all.length === 0) return io.out('no experiments yet; start one with `expctl run <config>`\n');
-  for (const s of all) io.out(`${s.experiment.padEnd(24)} ${s.state.padEnd(22)} ${runLine(s)}${s.driver ? `  (driven by pid ${s.driver.pid} on ${s.driver.host})` : ''}\n`);
+  for (const s of all) io.out(`${s.experiment.padEnd(24)} ${s.state.padEnd(22)} ${runLine(s)}${s.driver ? `  (${driverLine(s.driver)})` : ''}\n`);
 }
 
 function printOne(io: Io, s: StatusJson, json: boolean): void {
   if (json) return io.out(`${JSON.stringify(s, null, 2)}\n`);
   io.out(`${paint(io, 1, s.experiment)}  ${s.state}  ${runLine(s)}\n`);
-  if (s.driver) io.out(`driven by pid ${s.driver.pid} on ${s.driver.host}, heartbeat ${s.driver.heartbeatAt}\n`);
+  if (s.driver) io.out(`${driverLine(s.driver)}\n`);
   for (const tier of s.tiers) {
     io.out(`  ${tier.id}  ${tier.state}${tier.best ? `  (best: ${tier.best})` : ''}\n`);
     for (const subtest of tier.subtests) {

@@ -33,6 +33,7 @@ export const commandStages: Record<'runAgent' | 'runJudges', RunnerEffect> = {
     const run = runContext(ctx, session);
     const env = { ...runEnvironment(session, run, ctx.request.key), EXPCTL_AGENT_STDOUT: run.paths.stdout, EXPCTL_DIFF: run.paths.diff };
     const verdicts: JudgeVerdict[] = [];
+    const durationsMs: number[] = [];
     for (const [i, judge] of session.config.judges.entries()) {
       const name = `judge ${i + 1}${judge.id ? ` (${judge.id})` : ''}`;
       const result = await execute(ctx, session, run, judge.command, {
@@ -52,8 +53,9 @@ export const commandStages: Record<'runAgent' | 'runJudges', RunnerEffect> = {
       }
       writeFileSync(run.paths.judgeVerdict(i), `${JSON.stringify(parsed.data, null, 2)}\n`);
       verdicts.push(parsed.data);
+      durationsMs.push(result.durationMs);
     }
-    return { output: { ...consensus(verdicts), verdicts } };
+    return { output: { ...consensus(verdicts), verdicts, durationsMs } };
   },
 };
 

@@ -1,12 +1,22 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { LeaseHeldError } from './errors.js';
 import type { Lease, LeaseHolder, LeaseOptions } from './types.js';
 
-/** Whether a process exists on this host (EPERM means it exists but is not ours). */
+/**
+ * Whether a process runs on this host. A zombie (dead, not yet reaped: a killed
+ * driver whose parent is gone) counts as dead; EPERM means it runs but is not ours.
+ */
 export function isProcessAlive(pid: number): boolean {
   try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
+  } catch {
+    // no /proc entry (or no /proc at all): ask the kernel
+  }
+  try {
     process.kill(pid, 0);
-    return true;
+    return !existsSync('/proc/self');
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }

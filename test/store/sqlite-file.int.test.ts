@@ -1,11 +1,12 @@
 import Database from 'better-sqlite3';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ExpectedVersionError, LeaseHeldError, openStore, StoreOpenError } from '../../store/index.js';
+import { ExpectedVersionError, isProcessAlive, LeaseHeldError, openStore, StoreOpenError } from '../../store/index.js';
 import { runRows } from '../support/rows.js';
 import { useTempDir } from '../support/temp.js';
 
@@ -110,6 +111,23 @@ describe('SQLite event log file', () => {
     expect(() => openStore(file, { readonly: true })).toThrow(StoreOpenError);
   });
 
+  it('takes over the lease of a driver that died but is not reaped yet (a zombie)', async () => {
+    const store = openStore(dbFile());
+    // `sleep 0.05` becomes a child of the exec'd `sleep 3`, which never reaps it
+    const shell = spawn('sh', ['-c', 'sleep 0.05 & echo $!; exec sleep 3'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const zombie = Number(String((await once(shell.stdout!, 'data'))[0]).trim());
+    await new Promise((r) => setTimeout(r, 300));
+    try {
+      expect(readFileSync(`/proc/${zombie}/stat`, 'utf8')).toMatch(/\) Z /);
+      expect(isProcessAlive(zombie)).toBe(false);
+      store.acquireLease('exp', { id: 'zombie-driver', pid: zombie, host: hostname() }, { staleAfterMs: 120_000 });
+      expect(store.acquireLease('exp', { id: 'me', pid: process.pid, host: hostname() }, { staleAfterMs: 120_000 }).takenOver?.pid).toBe(zombie);
+    } finally {
+      shell.kill('SIGKILL');
+      store.close();
+    }
+  });
+
   it('takes over the lease of a driver whose process really died', () => {
     const store = openStore(dbFile());
     const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
@@ -121,3 +139,4 @@ describe('SQLite event log file', () => {
     store.close();
   });
 });
+
