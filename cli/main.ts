@@ -29,7 +29,7 @@ export function exitCodeFor(error: unknown): number {
   }
 }
 
-function program(io: Io, signal: AbortSignal): Command {
+function program(io: Io, signal: () => AbortSignal): Command {
   const cli = new Command('expctl')
     .description('Durable, auditable evaluation experiments (tiers × subtests × runs) on XState machines and a SQLite event log')
     .version(expctlVersion())
@@ -44,11 +44,11 @@ function program(io: Io, signal: AbortSignal): Command {
     .option('--fresh', 'start a new generation (<id>~N) even if the id exists; the old history is kept')
     .option('--tiers <ids>', 'run only these tiers (comma-separated); others can be added later', (v) => v.split(',').map((s) => s.trim()).filter(Boolean))
     .option('--json', 'print the outcome as JSON, no progress')
-    .action((config: string, o: { fresh?: boolean; tiers?: string[]; json?: boolean }) => runCommand(config, { ...o, resultsDir: dir(), signal }, io));
+    .action((config: string, o: { fresh?: boolean; tiers?: string[]; json?: boolean }) => runCommand(config, { ...o, resultsDir: dir(), signal: signal() }, io));
   cli.command('resume <id>')
     .description('continue an experiment from its log')
     .option('--json', 'print the outcome as JSON, no progress')
-    .action((id: string, o: { json?: boolean }) => resumeCommand(id, { ...o, resultsDir: dir(), signal }, io));
+    .action((id: string, o: { json?: boolean }) => resumeCommand(id, { ...o, resultsDir: dir(), signal: signal() }, io));
   cli.command('status [id]')
     .description('all experiments, or one as a tier → subtest → run tree')
     .option('--json', 'documented, stable JSON')
@@ -69,8 +69,12 @@ function program(io: Io, signal: AbortSignal): Command {
   return cli;
 }
 
-/** First SIGINT/SIGTERM: stop cleanly (record the interrupt); a second one exits at once. */
-function interrupts(io: Io): AbortController {
+/**
+ * For `run` and `resume`: the first SIGINT/SIGTERM stops cleanly (running
+ * commands are stopped, the interrupt is recorded); a second one exits at once.
+ * Other commands keep Node's default: exit at once.
+ */
+function interrupts(io: Io): AbortSignal {
   const controller = new AbortController();
   for (const [name, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     process.on(name, () => {
@@ -79,13 +83,13 @@ function interrupts(io: Io): AbortController {
       controller.abort(name);
     });
   }
-  return controller;
+  return controller.signal;
 }
 
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
-  const controller = interrupts(io);
+  let signal: AbortSignal | undefined;
   try {
-    await program(io, controller.signal).parseAsync(argv, { from: 'user' });
+    await program(io, () => (signal ??= interrupts(io))).parseAsync(argv, { from: 'user' });
     return 0;
   } catch (error) {
     const code = exitCodeFor(error);
