@@ -1,11 +1,23 @@
 import type { StoredRow } from '../store/types.js';
+import { ExpctlError } from '../util/errors.js';
 import type { Io } from './io.js';
 import { experimentKey, openLogForReading } from './log.js';
+import { experimentStatus, printOne } from './status.js';
 
 export interface HistoryOptions {
   resultsDir: string;
   json?: boolean;
   jsonl?: boolean;
+  /** Time travel: print the state tree as of this row instead of rows. */
+  at?: number;
+  /** A stream (with or without the experiment prefix); its descendants match too. */
+  stream?: string;
+  /** Event types, comma-separated; `effect.*` or `effect.` matches a namespace. */
+  type?: string;
+  since?: string;
+  until?: string;
+  /** The N most recent matching rows. */
+  limit?: number;
 }
 
 /** The documented `history --json` row: one object per log row. */
@@ -29,15 +41,42 @@ export function historyJson(row: StoredRow): HistoryJson {
   };
 }
 
-/** `expctl history <id>`: the audit trail, every row in order. */
+/** `expctl history <id>`: the audit trail, filtered; or with `--at SEQ`, the state tree as of that row. */
 export async function historyCommand(id: string, options: HistoryOptions, io: Io): Promise<void> {
   const store = openLogForReading(options.resultsDir);
   try {
-    const rows = [...store.readExperiment(experimentKey(store, id))];
+    const key = experimentKey(store, id);
+    if (options.at !== undefined) return printOne(io, experimentStatus(store, key, checkSeq(store.head(key)!.headSeq, options.at)), options.json ?? false);
+    const keep = rowFilter(key, options);
+    let rows = [...store.readExperiment(key)].filter(keep);
+    if (options.limit !== undefined) rows = rows.slice(-options.limit);
     if (options.jsonl) for (const row of rows) io.out(`${JSON.stringify(historyJson(row))}\n`);
     else if (options.json) io.out(`${JSON.stringify(rows.map(historyJson), null, 2)}\n`);
     else for (const row of rows) io.out(`${String(row.seq).padStart(6)}  ${row.at}  ${row.stream}  ${row.event.type}  → ${JSON.stringify(row.state)}\n`);
   } finally {
     store.close();
   }
+}
+
+function checkSeq(last: number, at: number): number {
+  if (!Number.isInteger(at) || at < 1) throw new ExpctlError('EXPCTL_USAGE', `--at ${at} is not a row number`, `rows are numbered from 1; this experiment's last row is ${last}`);
+  return at;
+}
+
+function rowFilter(key: string, o: HistoryOptions): (row: StoredRow) => boolean {
+  const stream = o.stream ? (o.stream === key || o.stream.startsWith(`${key}/`) ? o.stream : `${key}/${o.stream}`) : null;
+  const types = o.type?.split(',').map((t) => t.trim()).filter(Boolean) ?? null;
+  const since = o.since ? time('--since', o.since) : null;
+  const until = o.until ? time('--until', o.until) : null;
+  return (row) =>
+    (!stream || row.stream === stream || row.stream.startsWith(`${stream}/`)) &&
+    (!types || types.some((t) => (t.endsWith('*') || t.endsWith('.') ? row.event.type.startsWith(t.replace(/\*$/, '')) : row.event.type === t))) &&
+    (since === null || Date.parse(row.at) >= since) &&
+    (until === null || Date.parse(row.at) <= until);
+}
+
+function time(flag: string, text: string): number {
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) throw new ExpctlError('EXPCTL_USAGE', `${flag} "${text}" is not a time`, 'use an ISO 8601 time such as 2026-11-28T06:00:00Z, or a date');
+  return ms;
 }

@@ -9,11 +9,20 @@ import { ExpctlError } from '../util/errors.js';
 
 /** The event log of a results directory, read-only: inspecting never changes it. */
 export function openLogForReading(resultsDir: string): EventStore {
+  return openStore(existingLog(resultsDir), { readonly: true });
+}
+
+/** The event log of a results directory that must already exist (commands that add to an experiment). */
+export function openExistingLog(resultsDir: string): EventStore {
+  return openStore(existingLog(resultsDir));
+}
+
+function existingLog(resultsDir: string): string {
   const file = logFile(resolve(resultsDir));
   if (!existsSync(file)) {
     throw new ExpctlError('EXPCTL_NOT_FOUND', `no event log in ${resolve(resultsDir)} (expected ${file})`, 'run an experiment first, or pass --results-dir DIR');
   }
-  return openStore(file, { readonly: true });
+  return file;
 }
 
 /** An experiment id (its latest generation) or an exact `id~N` key, as stored in the log. */

@@ -1,13 +1,17 @@
 #!/usr/bin/env node
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expctlVersion } from '../runner/operator.js';
 import { ExpctlError } from '../util/errors.js';
-import { historyCommand } from './history.js';
+import { exportCommand } from './export.js';
+import { diffCommand } from './diff.js';
+import { forkCommand } from './fork.js';
+import { historyCommand, type HistoryOptions } from './history.js';
+import { importCommand } from './import.js';
 import { processIo, type Io } from './io.js';
 import { reportCommand } from './report.js';
-import { resumeCommand, runCommand } from './run.js';
+import { resumeCommand, runCommand, type RunOptions } from './run.js';
 import { statusCommand } from './status.js';
 import { verifyCommand } from './verify.js';
 
@@ -39,25 +43,39 @@ function program(io: Io, signal: () => AbortSignal): Command {
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   const dir = () => cli.opts<{ resultsDir: string }>().resultsDir;
 
-  cli.command('run <config>')
+  withDriveOptions(cli.command('run <config>')
     .description('start an experiment, or continue the one with the same id')
     .option('--fresh', 'start a new generation (<id>~N) even if the id exists; the old history is kept')
-    .option('--tiers <ids>', 'run only these tiers (comma-separated); others can be added later', (v) => v.split(',').map((s) => s.trim()).filter(Boolean))
-    .option('--json', 'print the outcome as JSON, no progress')
-    .action((config: string, o: { fresh?: boolean; tiers?: string[]; json?: boolean }) => runCommand(config, { ...o, resultsDir: dir(), signal: signal() }, io));
-  cli.command('resume <id>')
-    .description('continue an experiment from its log')
-    .option('--json', 'print the outcome as JSON, no progress')
-    .action((id: string, o: { json?: boolean }) => resumeCommand(id, { ...o, resultsDir: dir(), signal: signal() }, io));
+    .option('--tiers <ids>', 'run only these tiers (comma-separated); others can be added later', list))
+    .action((config: string, o: RunOptions) => runCommand(config, { ...o, resultsDir: dir(), signal: signal() }, io));
+  withDriveOptions(cli.command('resume <id>').description('continue an experiment from its log'))
+    .action((id: string, o: RunOptions) => resumeCommand(id, { ...o, resultsDir: dir(), signal: signal() }, io));
   cli.command('status [id]')
     .description('all experiments, or one as a tier → subtest → run tree')
     .option('--json', 'documented, stable JSON')
     .action((id: string | undefined, o: { json?: boolean }) => statusCommand(id, { ...o, resultsDir: dir() }, io));
   cli.command('history <id>')
-    .description('the audit trail: every row of the log')
-    .option('--json', 'a JSON array, one object per row')
+    .description('the audit trail: every row of the log; with --at SEQ the state tree as of that row')
+    .option('--json', 'a JSON array, one object per row (with --at: the status JSON)')
     .option('--jsonl', 'one JSON object per line')
-    .action((id: string, o: { json?: boolean; jsonl?: boolean }) => historyCommand(id, { ...o, resultsDir: dir() }, io));
+    .option('--at <seq>', 'the tier → subtest → run tree as of this row (same shape as status)', integer)
+    .option('--stream <stream>', 'only this stream and the streams below it (e.g. T0/00-empty)')
+    .option('--type <types>', 'only these event types, comma-separated; effect.* matches a namespace')
+    .option('--since <time>', 'only rows recorded at or after this ISO time')
+    .option('--until <time>', 'only rows recorded at or before this ISO time')
+    .option('--limit <n>', 'only the N most recent matching rows', integer)
+    .action((id: string, o: Omit<HistoryOptions, 'resultsDir'>) => historyCommand(id, { ...o, resultsDir: dir() }, io));
+  cli.command('diff <id> <seqA> <seqB>')
+    .description('the actors whose state or context changed between two rows, with the changes')
+    .option('--json', 'documented JSON: [{ stream, before, after, changes: [{ path, before, after }] }]')
+    .action((id: string, a: string, b: string, o: { json?: boolean }) => diffCommand(id, a, b, { ...o, resultsDir: dir() }, io));
+  cli.command('fork <id>')
+    .description('a new experiment whose history is this one\'s up to a row; the source is untouched')
+    .requiredOption('--at <seq>', 'keep the rows up to and including this seq', integer)
+    .option('--id <new>', 'the new experiment id (default <id>-fork-<seq>)')
+    .option('--reason <text>', 'why: recorded with the fork')
+    .option('--json', 'print the result as JSON')
+    .action((id: string, o: { at: number; id?: string; reason?: string; json?: boolean }) => forkCommand(id, { ...o, resultsDir: dir() }, io));
   cli.command('verify <id>')
     .description('hash chain + full replay verification; exit 1 naming the first bad row')
     .option('--json', 'the verification report as JSON')
@@ -66,24 +84,66 @@ function program(io: Io, signal: () => AbortSignal): Command {
     .description('results tables of an experiment')
     .option('--json', 'the experiment result as JSON')
     .action((id: string, o: { json?: boolean }) => reportCommand(id, { ...o, resultsDir: dir() }, io));
+  cli.command('export <id>')
+    .description('write every row of an experiment, with its hashes, as JSON lines')
+    .addOption(new Option('--format <format>', 'export format').choices(['jsonl']).default('jsonl'))
+    .option('--out <file>', 'write to this file (refused if it exists) instead of stdout')
+    .action((id: string, o: { format: 'jsonl'; out?: string }) => exportCommand(id, { ...o, resultsDir: dir() }, io));
+  cli.command('import <file>')
+    .description('import an exported experiment into this results directory (chain and replay verified first)')
+    .option('--json', 'print what was imported as JSON')
+    .action((file: string, o: { json?: boolean }) => importCommand(file, { ...o, resultsDir: dir() }, io));
   return cli;
+}
+
+const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
+
+function integer(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`"${value}" is not a whole number`);
+  return n;
+}
+
+/** The options `run` and `resume` share: early stops, re-execution, output. */
+function withDriveOptions(command: Command): Command {
+  return command
+    .option('--until-experiment <state>', 'stop once the experiment reaches this state (inclusive); resume later continues')
+    .option('--until-tier <state>', 'stop each tier once it reaches this state')
+    .option('--until-run <state>', 'stop each run once it reaches this state')
+    .option('--from-experiment <state>', 're-execute: send the experiment back to this state')
+    .option('--from-tier <state>', 're-execute: send the selected tiers back to this state')
+    .option('--from-run <state>', 're-execute: send the selected runs back to this state')
+    .option('--filter-tier <ids>', 'with --from-*: only these tiers', list)
+    .option('--filter-subtest <ids>', 'with --from-run: only these subtests', list)
+    .option('--filter-run <numbers>', 'with --from-run: only these run numbers', list)
+    .addOption(new Option('--filter-status <status>', 'with --from-*: only runs (or tiers) that passed or failed').choices(['passed', 'failed']))
+    .option('--dry-run', 'with --from-*: print what would be reset, change nothing')
+    .option('--reason <text>', 'why: recorded with the operator events of this run')
+    .option('--json', 'print the outcome as JSON, no progress');
 }
 
 /**
  * For `run` and `resume`: the first SIGINT/SIGTERM stops cleanly (running
  * commands are stopped, the interrupt is recorded); a second one exits at once.
- * Other commands keep Node's default: exit at once.
+ * Other commands keep Node's default: exit at once. The handlers are installed
+ * once per process and act on the run in progress.
  */
+let current: { controller: AbortController; io: Io } | null = null;
+let installed = false;
+
 function interrupts(io: Io): AbortSignal {
-  const controller = new AbortController();
-  for (const [name, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-    process.on(name, () => {
-      if (controller.signal.aborted) process.exit(code);
-      io.err(`\n${name}: stopping running commands and saving state… (again to exit at once)\n`);
-      controller.abort(name);
-    });
+  current = { controller: new AbortController(), io };
+  if (!installed) {
+    installed = true;
+    for (const [name, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+      process.on(name, () => {
+        if (!current || current.controller.signal.aborted) process.exit(code);
+        current.io.err(`\n${name}: stopping running commands and saving state… (again to exit at once)\n`);
+        current.controller.abort(name);
+      });
+    }
   }
-  return controller.signal;
+  return current.controller.signal;
 }
 
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
@@ -100,6 +160,8 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       io.err(`internal error: ${(error as Error)?.stack ?? String(error)}\nthis is a bug in expctl ${expctlVersion()}; please report it with the command you ran\n`);
     }
     return code;
+  } finally {
+    current = null;
   }
 }
 

@@ -1,9 +1,12 @@
 import { resolve } from 'node:path';
-import type { ReplayedActor, CommittedRow } from '../engine/index.js';
-import { openStore } from '../store/index.js';
-import { driveExperiment, loadRunConfig, type ExperimentOutcome, type ExperimentRequest } from '../runner/orchestrator.js';
+import type { CommittedRow, ReplayedActor } from '../engine/index.js';
+import { driveExperiment, loadRunConfig, previewResets, type ExperimentOutcome, type ExperimentRequest, type UntilSpec } from '../runner/orchestrator.js';
 import { logFile } from '../runner/paths.js';
+import { checkStateName, type FromSpec, type Level } from '../runner/reexecute.js';
+import { openStore } from '../store/index.js';
+import { ExpctlError } from '../util/errors.js';
 import type { Io } from './io.js';
+import { openExistingLog } from './log.js';
 import { createProgress } from './progress.js';
 
 export interface RunOptions {
@@ -12,22 +15,38 @@ export interface RunOptions {
   tiers?: string[];
   json?: boolean;
   signal?: AbortSignal;
+  reason?: string;
+  untilExperiment?: string;
+  untilTier?: string;
+  untilRun?: string;
+  fromExperiment?: string;
+  fromTier?: string;
+  fromRun?: string;
+  filterTier?: string[];
+  filterSubtest?: string[];
+  filterRun?: string[];
+  filterStatus?: 'passed' | 'failed';
+  dryRun?: boolean;
 }
 
 /** `expctl run <config>`: start an experiment, or continue the one with the config's id. */
 export async function runCommand(configFile: string, options: RunOptions, io: Io): Promise<void> {
+  const flags = parseFlags(options);
   // validated before the log is even opened: a bad config creates nothing
   const config = loadRunConfig(resolve(io.cwd, configFile), options.tiers);
-  await drive(io, options, { config, fresh: options.fresh });
+  await drive(io, options, { config, fresh: options.fresh, ...flags });
 }
 
 /** `expctl resume <id>`: continue an experiment from its log. */
 export async function resumeCommand(experiment: string, options: RunOptions, io: Io): Promise<void> {
-  await drive(io, options, { experiment });
+  await drive(io, options, { experiment, ...parseFlags(options) });
 }
 
-async function drive(io: Io, options: RunOptions, what: Pick<ExperimentRequest, 'config' | 'experiment' | 'fresh'>): Promise<void> {
+type What = Pick<ExperimentRequest, 'config' | 'experiment' | 'fresh' | 'until' | 'from'>;
+
+async function drive(io: Io, options: RunOptions, what: What): Promise<void> {
   const resultsDir = resolve(io.cwd, options.resultsDir);
+  if (options.dryRun) return dryRun(io, resultsDir, what);
   const store = openStore(logFile(resultsDir));
   const progress = createProgress(io, { quiet: options.json ?? false });
   try {
@@ -36,6 +55,7 @@ async function drive(io: Io, options: RunOptions, what: Pick<ExperimentRequest, 
       store,
       resultsDir,
       signal: options.signal,
+      reason: options.reason,
       onProgress: (rows: CommittedRow[], actors: ReadonlyMap<string, ReplayedActor>) => progress.update(rows, actors),
     });
     progress.done();
@@ -46,13 +66,60 @@ async function drive(io: Io, options: RunOptions, what: Pick<ExperimentRequest, 
   }
 }
 
+function dryRun(io: Io, resultsDir: string, what: What): void {
+  if (!what.from) throw new ExpctlError('EXPCTL_USAGE', '--dry-run shows what a --from-* re-execution would reset', 'add --from-run, --from-tier or --from-experiment');
+  const store = openExistingLog(resultsDir);
+  try {
+    const { key, steps } = previewResets({ ...what, from: what.from, store, resultsDir });
+    io.out(steps.length === 0 ? `nothing in ${key} matches; nothing would be reset\n` : `would reset, in ${key}:\n${steps.map((s) => `  ${s}\n`).join('')}`);
+  } finally {
+    store.close();
+  }
+}
+
 function report(io: Io, outcome: ExperimentOutcome, json: boolean): void {
   if (json) {
-    io.out(`${JSON.stringify({ experiment: outcome.key, state: outcome.state, dir: outcome.dir, alreadyComplete: outcome.alreadyComplete })}\n`);
+    const { key, state, dir, alreadyComplete, held, resets } = outcome;
+    io.out(`${JSON.stringify({ experiment: key, state, dir, alreadyComplete, held, resets })}\n`);
+    return;
+  }
+  for (const line of outcome.resets) io.out(`re-executed: ${line}\n`);
+  if (outcome.held > 0) {
+    io.out(`experiment ${outcome.key} stopped as requested (${outcome.held} actor(s) wait at the --until state); \`expctl resume ${outcome.key}\` continues\n`);
     return;
   }
   if (outcome.alreadyComplete) io.out(`experiment ${outcome.key} is already complete; nothing to run\n`);
   else io.out(`experiment ${outcome.key} complete\n`);
   io.out(`reports: ${resolve(outcome.dir, 'report.md')}\n         ${resolve(outcome.dir, 'summary.md')}\n`);
   io.out(`status:  expctl status ${outcome.key}\n`);
+}
+
+/** `--until-*` and `--from-*` with their filters, checked (unknown state names exit 2, listing the valid ones). */
+function parseFlags(o: RunOptions): { until?: UntilSpec; from?: FromSpec } {
+  const until: UntilSpec = {};
+  if (o.untilExperiment) until.experiment = checkStateName('--until-experiment', 'experiment', o.untilExperiment);
+  if (o.untilTier) until.tier = checkStateName('--until-tier', 'tier', o.untilTier);
+  if (o.untilRun) until.run = checkStateName('--until-run', 'run', o.untilRun);
+  const froms = ([['experiment', o.fromExperiment], ['tier', o.fromTier], ['run', o.fromRun]] as const).filter(([, s]) => s);
+  if (froms.length > 1) throw new ExpctlError('EXPCTL_USAGE', 'give one of --from-experiment, --from-tier, --from-run', 'run them one after the other');
+  const filters = o.filterTier || o.filterSubtest || o.filterRun || o.filterStatus;
+  if (filters && froms.length === 0) throw new ExpctlError('EXPCTL_USAGE', '--filter-* selects what a --from-* re-execution resets', 'add --from-run, --from-tier or --from-experiment');
+  const from = froms[0] ? fromSpec(froms[0][0], froms[0][1]!, o) : undefined;
+  return { ...(Object.keys(until).length > 0 ? { until } : {}), ...(from ? { from } : {}) };
+}
+
+function fromSpec(level: Level, state: string, o: RunOptions): FromSpec {
+  const runs = o.filterRun?.map((r) => {
+    const n = Number(r);
+    if (!Number.isInteger(n) || n < 1) throw new ExpctlError('EXPCTL_USAGE', `--filter-run: "${r}" is not a run number`, 'runs are numbered from 1, e.g. --filter-run 1,3');
+    return n;
+  });
+  return {
+    level,
+    state: checkStateName(`--from-${level}`, level, state),
+    ...(o.filterTier ? { tiers: o.filterTier } : {}),
+    ...(o.filterSubtest ? { subtests: o.filterSubtest } : {}),
+    ...(runs ? { runs } : {}),
+    ...(o.filterStatus ? { status: o.filterStatus } : {}),
+  };
 }

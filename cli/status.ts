@@ -31,9 +31,10 @@ export async function statusCommand(id: string | undefined, options: StatusOptio
   }
 }
 
-export function experimentStatus(store: EventStore, key: string): StatusJson {
-  const { actors, lastSeq, rows } = replay(store, lifecycleRegistry, key);
-  return { ...statusTree(key, actors), lastSeq, rows, driver: driverOf(store.readLease(key)) };
+/** The status of an experiment now, or as of row `atSeq` (time travel: no driver then). */
+export function experimentStatus(store: EventStore, key: string, atSeq?: number): StatusJson {
+  const { actors, lastSeq, rows } = replay(store, lifecycleRegistry, key, { toSeq: atSeq });
+  return { ...statusTree(key, actors), lastSeq, rows, driver: atSeq === undefined ? driverOf(store.readLease(key)) : null };
 }
 
 function driverOf(lease: Lease | null): StatusJson['driver'] {
@@ -53,7 +54,7 @@ function printAll(io: Io, all: StatusJson[], json: boolean): void {
   for (const s of all) io.out(`${s.experiment.padEnd(24)} ${s.state.padEnd(22)} ${runLine(s)}${s.driver ? `  (${driverLine(s.driver)})` : ''}\n`);
 }
 
-function printOne(io: Io, s: StatusJson, json: boolean): void {
+export function printOne(io: Io, s: StatusJson, json: boolean): void {
   if (json) return io.out(`${JSON.stringify(s, null, 2)}\n`);
   io.out(`${paint(io, 1, s.experiment)}  ${s.state}  ${runLine(s)}\n`);
   if (s.driver) io.out(`${driverLine(s.driver)}\n`);

@@ -1,3 +1,4 @@
+import type { LifecycleEvent } from '../schemas/events.js';
 import type { EventStore, StoredRow } from '../store/types.js';
 import { ExpctlError } from '../util/errors.js';
 import type { ReplayedActor } from './replay.js';
@@ -14,6 +15,8 @@ export interface SpawnSpec {
 export interface EffectResult {
   output: unknown;
   spawn?: SpawnSpec[];
+  /** Events for other actors (e.g. restarting children that already exist), appended before the completion. */
+  events?: { stream: string; event: LifecycleEvent }[];
 }
 
 /** A process an effect started, recorded as `effect.started` so a later driver can stop survivors. */

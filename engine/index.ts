@@ -7,4 +7,4 @@ export { diffJson, jsonDifferences, type JsonDifference } from './diff.js';
 export { ReplayDivergenceError, MalformedStreamError } from './errors.js';
 export { Runtime, type RuntimeOptions, type RuntimeObserver, type CommittedRow } from './runtime.js';
 export { EffectFailure, outputOf, type EffectContext, type EffectHandler, type EffectResult, type SpawnSpec, type StartedCommand } from './effects.js';
-export { stateMeta, type StateMeta } from './state-meta.js';
+export { isFinal, stateMeta, type StateMeta } from './state-meta.js';

@@ -93,6 +93,7 @@ export function applyRow(registry: Registry, actors: Map<string, ReplayedActor>,
 function checkRow(row: StoredRow, snapshot: AnyMachineSnapshot): void {
   if (row.raw.state === canonicalJson(snapshot.value) && row.snapshotHash === snapshotHash(snapshot)) return;
   const diff = diffJson({ state: row.state, context: row.context }, { state: snapshot.value, context: snapshot.context });
+  if (diff.length === 0) diff.push(`same state and context, but the snapshot hash differs: its status is now "${snapshot.status}" (a state became, or stopped being, final)`);
   throw new ReplayDivergenceError(row.stream, row.version, row.seq, row.state, snapshot.value, diff);
 }
 

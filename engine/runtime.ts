@@ -27,6 +27,8 @@ export interface RuntimeOptions {
   handler: (request: EffectRequest, actor: ReplayedActor) => EffectHandler;
   /** Waits until the effect may start (concurrency limits); resolves with the function that frees its place. */
   admit?: (request: EffectRequest, actor: ReplayedActor, signal: AbortSignal) => Promise<() => void>;
+  /** An early stop: effects for which this returns true are not started (they stay pending for a later driver). */
+  hold?: (request: EffectRequest, actor: ReplayedActor) => boolean;
   /** Delay before retrying after `failures` failed attempts. */
   backoffMs?: (failures: number) => number;
   clock?: () => number;
@@ -49,6 +51,8 @@ export class Runtime {
   private readonly stopController = new AbortController();
   private idleWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   private fatal: unknown = null;
+  /** Effects not started because of `hold`, by idempotency key. */
+  readonly held = new Set<string>();
   private readonly clock: () => number;
 
   constructor(private readonly options: RuntimeOptions, actors: Map<string, ReplayedActor> = new Map()) {
@@ -68,6 +72,11 @@ export class Runtime {
   /** Send one event to an actor; parents hear of children that finish, in the same append. */
   send(stream: string, event: LifecycleEvent, cause: Cause): StoredRow[] {
     return this.commit([{ kind: 'event', stream, event, cause }]);
+  }
+
+  /** Send several events as one decision: one append, and observers see only the result. */
+  sendAll(events: readonly { stream: string; event: LifecycleEvent; cause: Cause }[]): StoredRow[] {
+    return events.length === 0 ? [] : this.commit(events.map((e) => ({ kind: 'event' as const, ...e })));
   }
 
   /** After replay (I3): restart the effect of every actor in an action state, and every pending timer. */
@@ -153,7 +162,8 @@ export class Runtime {
   }
 
   private drive(actor: ReplayedActor, request: EffectRequest | null): void {
-    if (request && !this.stopping && !this.running.has(request.key)) void this.execute(actor, request);
+    if (request && this.options.hold?.(request, actor)) this.held.add(request.key);
+    else if (request && !this.stopping && !this.running.has(request.key)) void this.execute(actor, request);
     this.scheduleTimer(actor);
   }
 
@@ -183,6 +193,7 @@ export class Runtime {
     try {
       const result = await this.options.handler(request, actor)(this.contextFor(actor, request, signal));
       const work: Work[] = [{ kind: 'event', stream: request.stream, event: { type: 'effect.completed', data: { effect, attempt, output: result.output ?? null } }, cause: 'effect' }];
+      for (const { stream, event } of result.events ?? []) work.unshift({ kind: 'event', stream, event, cause: 'engine' });
       for (const spec of result.spawn ?? []) work.unshift({ kind: 'create', spec, parent: request.stream, cause: 'engine' });
       if (!this.fatal) this.commit(work);
       return 'completed';

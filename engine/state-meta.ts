@@ -10,9 +10,16 @@ export interface StateMeta {
   timer?: { name: string; field: string };
   /** Reaching this state ends the actor's work for its parent, with this outcome. */
   outcome?: 'completed' | 'failed';
+  /** The actor is done (nothing left to run) unless an operator resets it. */
+  final?: boolean;
 }
 
 /** The merged meta of the snapshot's active states. */
 export function stateMeta(snapshot: AnyMachineSnapshot): StateMeta {
   return Object.assign({}, ...Object.values(snapshot.getMeta() as Record<string, StateMeta | undefined>).filter(Boolean)) as StateMeta;
+}
+
+/** Whether the actor is done: a completion state (or an XState final state). */
+export function isFinal(snapshot: AnyMachineSnapshot): boolean {
+  return snapshot.status === 'done' || stateMeta(snapshot).final === true;
 }

@@ -1,7 +1,7 @@
 import { assign, setup } from 'xstate';
 import type { EventOf, LifecycleEvent } from '../schemas/events.js';
 import { childOutcomeActions, lifecycleActions, lifecycleContext, lifecycleGuards, parentGuards, type LifecycleContext, type ParentContext } from './lifecycle.js';
-import { awaitingState, childEvents, effectState, resumeExits, type StateMeta } from './states.js';
+import { awaitingState, childEvents, completed, effectState, parentResetExits, resumeExits, type StateMeta } from './states.js';
 
 export interface ExperimentInput {
   experiment: string;
@@ -38,8 +38,8 @@ const reopensTiers = { 'experiment.tiers_added': { target: 'exp_tiers_running', 
 /** States past the tiers: adding a tier there goes back to running tiers. */
 const AFTER_TIERS: readonly string[] = ['exp_tiers_complete', 'exp_reports_generated'];
 
-function withInterrupt<S extends (typeof STEPS)[number], T extends { on: object }>(state: S, config: T) {
-  return { ...config, on: { ...config.on, ...interruptible(state), ...(AFTER_TIERS.includes(state) ? reopensTiers : {}) } };
+function withInterrupt<S extends (typeof STEPS)[number], T extends object>(state: S, config: T) {
+  return { ...config, on: { ...('on' in config ? (config.on as object) : {}), ...interruptible(state), ...(AFTER_TIERS.includes(state) ? reopensTiers : {}) } };
 }
 
 export const experimentMachine = setup({
@@ -74,6 +74,7 @@ export const experimentMachine = setup({
     children: {},
   }),
   initial: 'exp_initializing',
+  on: { ...childEvents('tier'), 'operator.reset': parentResetExits(STEPS, ['exp_initializing', 'exp_dir_created', 'exp_repo_cloned']) },
   states: {
     exp_initializing: withInterrupt('exp_initializing', effectState('exp_initializing', 'initializeExperiment', 'exp_dir_created', 'exp_failed')),
     exp_dir_created: withInterrupt('exp_dir_created', effectState('exp_dir_created', 'prepareRepository', 'exp_repo_cloned', 'exp_failed')),
@@ -81,11 +82,8 @@ export const experimentMachine = setup({
     exp_tiers_running: withInterrupt('exp_tiers_running', awaitingState('exp_tiers_running', 'tier', 'exp_tiers_complete', 'exp_failed')),
     exp_tiers_complete: withInterrupt('exp_tiers_complete', effectState('exp_tiers_complete', 'writeExperimentReports', 'exp_reports_generated', 'exp_failed')),
     exp_reports_generated: withInterrupt('exp_reports_generated', effectState('exp_reports_generated', 'completeExperiment', 'exp_complete', 'exp_failed')),
-    exp_interrupted: { on: { ...childEvents('tier'), 'experiment.tiers_added': { actions: 'addTiers' }, 'operator.resumed': resumeExits(STEPS) } },
-    exp_failed: {
-      meta: { outcome: 'failed' },
-      on: { ...childEvents('tier'), 'experiment.tiers_added': { actions: 'addTiers' }, 'operator.resumed': resumeExits(STEPS) },
-    },
-    exp_complete: { type: 'final', meta: { outcome: 'completed' } },
+    exp_interrupted: { on: { 'experiment.tiers_added': { actions: 'addTiers' }, 'operator.resumed': resumeExits(STEPS) } },
+    exp_failed: { meta: { outcome: 'failed' }, on: { 'experiment.tiers_added': { actions: 'addTiers' }, 'operator.resumed': resumeExits(STEPS) } },
+    exp_complete: completed,
   },
 });

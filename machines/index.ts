@@ -9,6 +9,7 @@ export { runMachine, RUN_STEPS, type RunContext, type RunInput } from './run.mac
 export { subtestMachine, runIds, type SubtestContext, type SubtestInput } from './subtest.machine.js';
 export { tierMachine, type TierContext, type TierInput } from './tier.machine.js';
 export type { StateMeta } from './states.js';
+export type { LifecycleContext, ParentContext, ChildOutcomes } from './lifecycle.js';
 
 /** The four lifecycle machines of SPEC §2, as the engine drives them. */
 export const lifecycleRegistry = createRegistry([experimentMachine, tierMachine, subtestMachine, runMachine]);

@@ -43,6 +43,7 @@ export const lifecycleGuards = {
   isRateLimit: (args: Args, params: { effect: string }) =>
     isCurrentEffect(args, params) && args.event.type === 'effect.failed' && args.event.data.rateLimit !== undefined,
   resumesTo: ({ context }: Args, params: { state: string }) => context.resumeTo === params.state,
+  resetsTo: ({ event }: Args, params: { state: string }) => event.type === 'operator.reset' && event.data.to === params.state,
 };
 
 type Patch<C> = Partial<C>;
@@ -105,6 +106,8 @@ export function childOutcomeActions<C extends LifecycleContext & ParentContext>(
       const { child, outcome } = (event as EventOf<'run.finished'>).data;
       return { children: { ...context.children, [child]: outcome } } as Patch<C>;
     }),
+    /** Reset to before the fan-out: every child starts over, so no outcome is kept. */
+    forgetAllChildren: assign<C, LifecycleEvent, undefined, LifecycleEvent, never>(() => ({ children: {} }) as Patch<C>),
     forgetChild: assign<C, LifecycleEvent, undefined, LifecycleEvent, never>(({ context, event }) => {
       const { [(event as EventOf<'run.retried'>).data.child]: _forgotten, ...children } = context.children;
       return { children } as Patch<C>;

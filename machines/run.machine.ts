@@ -1,7 +1,7 @@
 import { assign, setup } from 'xstate';
 import type { EventOf, LifecycleEvent } from '../schemas/events.js';
 import { lifecycleActions, lifecycleContext, lifecycleGuards, type LifecycleContext } from './lifecycle.js';
-import { effectState, resumeExits, type StateMeta } from './states.js';
+import { completed, effectState, resetExits, resumeExits, type StateMeta } from './states.js';
 
 export interface RunInput {
   tier: string;
@@ -82,6 +82,7 @@ export const runMachine = setup({
     rateLimits: 0,
   }),
   initial: 'run_pending',
+  on: { 'operator.reset': resetExits(actionStates) },
   states: {
     ...stepStates(),
     run_prompt_written: rateLimitedAgentStep,
@@ -93,6 +94,6 @@ export const runMachine = setup({
       meta: { outcome: 'failed' },
       on: { 'operator.resumed': resumeExits(actionStates) },
     },
-    [FINAL]: { type: 'final', meta: { outcome: 'completed' } },
+    [FINAL]: completed,
   },
 });

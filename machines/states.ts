@@ -42,7 +42,6 @@ export function recordingOutput<A extends string>(state: ReturnType<typeof effec
 export function awaitingState(self: string, child: string, next: string, failed: string) {
   return {
     meta: { awaits: child } satisfies StateMeta,
-    on: childEvents(child),
     always: [
       { guard: 'shouldFail', target: failed, actions: { type: 'recordFailure', params: { state: self, effect: null } } },
       { guard: 'allChildrenFinished', target: next, actions: 'stepCompleted' },
@@ -50,7 +49,7 @@ export function awaitingState(self: string, child: string, next: string, failed:
   } as const;
 }
 
-/** Recording and forgetting child outcomes; also accepted while failed or interrupted, so none is lost. */
+/** Recording and forgetting child outcomes, in any state (machine root), so none is lost. */
 export function childEvents(child: string) {
   return {
     [`${child}.finished`]: { guard: 'isExpectedChild', actions: 'recordChild' },
@@ -66,3 +65,20 @@ export function resumeExits(states: readonly string[]) {
     actions: 'resumeAttempt' as const,
   }));
 }
+
+/** `operator.reset` from any state (machine root) to one of `states`: the work after it is redone with a new attempt. */
+export function resetExits(states: readonly string[]) {
+  return states.map((state) => ({ guard: { type: 'resetsTo' as const, params: { state } }, target: `.${state}`, actions: 'resumeAttempt' as const }));
+}
+
+/** As resetExits, for a parent: a reset to a state before the fan-out (`beforeChildren`) also forgets every child's outcome. */
+export function parentResetExits(states: readonly string[], beforeChildren: readonly string[]) {
+  return states.map((state) => ({
+    guard: { type: 'resetsTo' as const, params: { state } },
+    target: `.${state}`,
+    actions: beforeChildren.includes(state) ? ['resumeAttempt' as const, 'forgetAllChildren' as const] : ['resumeAttempt' as const],
+  }));
+}
+
+/** A completion state: final for the lifecycle (SPEC §2), yet an operator may reset it, so not an XState final state. */
+export const completed = { meta: { final: true, outcome: 'completed' } satisfies StateMeta } as const;

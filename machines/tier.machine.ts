@@ -1,7 +1,7 @@
 import { assign, setup } from 'xstate';
 import type { EventOf, LifecycleEvent } from '../schemas/events.js';
 import { childOutcomeActions, lifecycleActions, lifecycleContext, lifecycleGuards, parentGuards, type LifecycleContext, type ParentContext } from './lifecycle.js';
-import { awaitingState, childEvents, effectState, recordingOutput, resumeExits, type StateMeta } from './states.js';
+import { awaitingState, childEvents, completed, effectState, recordingOutput, parentResetExits, resumeExits, type StateMeta } from './states.js';
 
 export interface TierInput {
   tier: string;
@@ -56,6 +56,7 @@ export const tierMachine = setup({
     best: null,
   }),
   initial: 'tier_pending',
+  on: { ...childEvents('subtest'), 'operator.reset': parentResetExits(STEPS, ['tier_pending', 'tier_config_loaded']) },
   states: {
     tier_pending: recordingOutput(effectState('tier_pending', 'loadTierConfig', 'tier_config_loaded', 'tier_failed'), 'recordSubtests'),
     tier_config_loaded: effectState('tier_config_loaded', 'startSubtests', 'tier_subtests_running', 'tier_failed'),
@@ -66,10 +67,7 @@ export const tierMachine = setup({
     ),
     tier_best_selected: effectState('tier_best_selected', 'writeTierReport', 'tier_reports_generated', 'tier_failed'),
     tier_reports_generated: effectState('tier_reports_generated', 'completeTier', 'tier_complete', 'tier_failed'),
-    tier_failed: {
-      meta: { outcome: 'failed' },
-      on: { ...childEvents('subtest'), 'operator.resumed': resumeExits(STEPS) },
-    },
-    tier_complete: { type: 'final', meta: { outcome: 'completed' } },
+    tier_failed: { meta: { outcome: 'failed' }, on: { 'operator.resumed': resumeExits(STEPS) } },
+    tier_complete: completed,
   },
 });

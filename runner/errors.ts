@@ -51,6 +51,13 @@ export class ExperimentCompleteError extends ExpctlError {
   }
 }
 
+/** `--from-*` on an experiment that has not run yet. */
+export class NothingToRedoError extends ExpctlError {
+  constructor(readonly experiment: string) {
+    super('EXPCTL_NOTHING_TO_REDO', `experiment ${experiment} has not run yet, so nothing can be re-executed`, `start it with \`expctl run <config>\` first`);
+  }
+}
+
 /** The experiment ended in exp_failed (exit 1). */
 export class ExperimentFailedError extends ExpctlError {
   constructor(readonly experiment: string, reason: string) {
@@ -65,9 +72,21 @@ export class InterruptedError extends ExpctlError {
   }
 }
 
-/** The log does not verify: a resume is refused rather than built on it (exit 1). */
+/**
+ * The log does not verify: a resume is refused rather than built on it (exit 1).
+ * When the machines changed incompatibly (I5) the hint names the last row a fork can keep.
+ */
 export class LogInvalidError extends ExpctlError {
-  constructor(readonly experiment: string, problem: string) {
-    super('EXPCTL_LOG_INVALID', `the log of experiment ${experiment} does not verify: ${problem}`, `run \`expctl verify ${experiment}\` for details; fork from the last good row once fork is available`);
+  constructor(readonly experiment: string, readonly problem: { kind: string; seq: number | null; message: string } | string) {
+    const p = typeof problem === 'string' ? { kind: 'other', seq: null, message: problem } : problem;
+    super(
+      p.kind === 'replay' ? 'EXPCTL_MACHINE_INCOMPATIBLE' : 'EXPCTL_LOG_INVALID',
+      p.kind === 'replay'
+        ? `experiment ${experiment} cannot continue with this expctl: its machines changed incompatibly. ${p.message}`
+        : `the log of experiment ${experiment} does not verify: ${p.message}`,
+      p.kind === 'replay' && p.seq
+        ? `use the expctl version that wrote it, or branch from the last compatible row: \`expctl fork ${experiment} --at ${p.seq - 1}\``
+        : `run \`expctl verify ${experiment}\` for details; \`expctl fork ${experiment} --at SEQ\` keeps the rows before a bad one`,
+    );
   }
 }

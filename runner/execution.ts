@@ -1,10 +1,10 @@
-import type { EffectRequest, ReplayedActor, SpawnSpec } from '../engine/index.js';
+import type { EffectRequest, ReplayedActor } from '../engine/index.js';
 import type { ExperimentContext } from '../machines/index.js';
 import { commandStages } from './commands.js';
 import { streams } from './paths.js';
 import { runStages } from './run-stages.js';
 import { Semaphore } from './semaphore.js';
-import { tierConfig, type RunnerEffect, type Session } from './session.js';
+import { fanOut, isDone, tierConfig, type RunnerEffect, type Session } from './session.js';
 
 /**
  * SPEC §4 Execution: tier groups, subtest and run fan-out, the run stages
@@ -15,8 +15,8 @@ export interface Execution {
   startSubtests: RunnerEffect;
   startRuns: RunnerEffect;
   stages: typeof runStages & typeof commandStages;
-  /** Tiers whose dependencies have finished and that have not started: to create now. */
-  readyTiers(session: Session): SpawnSpec[];
+  /** Tiers whose dependencies have finished and that have not started (or must start over): to create or restart now. */
+  readyTiers(session: Session): ReturnType<typeof fanOut>;
   /** Concurrency: a run holds one of maxConcurrentRuns places from its first effect until it ends; the agent step also one of maxConcurrentAgents. */
   admit(request: EffectRequest, actor: ReplayedActor, signal: AbortSignal): Promise<() => void>;
   /** A run ended (or stopped being driven): give its place back. */
@@ -38,33 +38,36 @@ export function createExecution(limits: { maxConcurrentRuns: number; maxConcurre
 
     async startSubtests(ctx, session) {
       const { tier, expected } = ctx.actor.snapshot.context as { tier: string; expected: string[] };
-      const spawn = expected.map((subtest) => ({
+      const children = expected.map((subtest) => ({
         stream: streams.subtest(session.key, tier, subtest),
         machine: 'subtest',
         input: { tier, subtest, runs: session.config.runsPerSubtest, maxAttempts: maxAttempts(session) },
       }));
-      return { output: { subtests: expected.length }, spawn };
+      return { output: { subtests: expected.length }, ...fanOut(session, children) };
     },
 
     async startRuns(ctx, session) {
       const { tier, subtest, expected } = ctx.actor.snapshot.context as { tier: string; subtest: string; expected: string[] };
-      const spawn = expected.map((id) => ({
+      const children = expected.map((id) => ({
         stream: streams.run(session.key, tier, subtest, Number(id)),
         machine: 'run',
         input: { tier, subtest, run: Number(id), maxAttempts: maxAttempts(session) },
       }));
-      return { output: { runs: expected.length }, spawn };
+      return { output: { runs: expected.length }, ...fanOut(session, children) };
     },
 
     stages: { ...runStages, ...commandStages },
 
     readyTiers(session) {
       const experiment = session.actors.get(session.key);
-      if (!experiment || experiment.snapshot.value !== 'exp_tiers_running') return [];
+      if (!experiment || experiment.snapshot.value !== 'exp_tiers_running') return { spawn: [], events: [] };
       const context = experiment.snapshot.context as ExperimentContext;
-      return context.tiers
-        .filter((t) => !session.actors.has(streams.tier(session.key, t.id)) && t.dependsOn.every((d) => context.children[d] !== undefined))
-        .map((t) => ({ stream: streams.tier(session.key, t.id), machine: 'tier', input: { tier: t.id, maxAttempts: maxAttempts(session) } }));
+      // a finished or failed tier whose outcome the experiment forgot (an operator reset before the tiers) starts over
+      const waiting = context.tiers.filter((t) => {
+        const actor = session.actors.get(streams.tier(session.key, t.id));
+        return context.children[t.id] === undefined && (!actor || isDone(actor)) && t.dependsOn.every((d) => context.children[d] !== undefined);
+      });
+      return fanOut(session, waiting.map((t) => ({ stream: streams.tier(session.key, t.id), machine: 'tier', input: { tier: t.id, maxAttempts: maxAttempts(session) } })));
     },
 
     async admit(request, actor, signal) {

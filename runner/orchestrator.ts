@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Runtime, stateMeta, type CommittedRow, type EffectHandler, type EffectRequest, type ReplayedActor } from '../engine/index.js';
+import { isFinal, Runtime, stateMeta, type CommittedRow, type EffectHandler, type EffectRequest, type MachineChange, type Registry, type ReplayedActor } from '../engine/index.js';
 import { lifecycleRegistry, type ExperimentContext } from '../machines/index.js';
-import type { TierConfig } from '../schemas/config.js';
-import type { EventStore } from '../store/types.js';
-import { loadConfigFile } from './config-file.js';
-import { ConfigInvalidError, ExperimentCompleteError, ExperimentFailedError, ExperimentNotFoundError, InterruptedError } from './errors.js';
+import type { EventStore, Lease } from '../store/types.js';
+import { ExperimentCompleteError, ExperimentFailedError, InterruptedError, NothingToRedoError } from './errors.js';
 import { createExecution, type Execution } from './execution.js';
 import { createFinalization, type Finalization } from './finalization.js';
 import { createMetrics } from './metrics.js';
@@ -13,7 +11,11 @@ import { currentOperator } from './operator.js';
 import { experimentPaths } from './paths.js';
 import { createResume, type RecordedStart, type Resume } from './resume.js';
 import type { RunnerEffect, Session } from './session.js';
-import { createSetup, environmentIssues, type Setup } from './setup.js';
+import { createSetup, type Setup } from './setup.js';
+import { planStart, type StartPlan } from './start-plan.js';
+import { applyResets, describeResets, planResets, runPassed, type FromSpec } from './reexecute.js';
+
+export { loadRunConfig } from './start-plan.js';
 
 /** The four collaborators of SPEC §4, injected so tests can pass fakes. */
 export interface Collaborators {
@@ -23,8 +25,8 @@ export interface Collaborators {
   resume: Resume;
 }
 
-export function createCollaborators(limits: { maxConcurrentRuns: number; maxConcurrentAgents: number }): Collaborators {
-  return { setup: createSetup(), execution: createExecution(limits), finalization: createFinalization(), resume: createResume() };
+export function createCollaborators(limits: { maxConcurrentRuns: number; maxConcurrentAgents: number }, registry: Registry = lifecycleRegistry): Collaborators {
+  return { setup: createSetup(), execution: createExecution(limits), finalization: createFinalization(), resume: createResume({ registry }) };
 }
 
 export interface ExperimentRequest {
@@ -36,12 +38,26 @@ export interface ExperimentRequest {
   experiment?: string;
   /** With config: start a new generation (`id~N`) even if the id exists. */
   fresh?: boolean;
+  /** Why the operator acts (`--reason`): recorded on the operator events of this session. */
+  reason?: string;
   /** Aborting stops the experiment; the reason ("SIGINT" / "SIGTERM") is recorded. */
   signal?: AbortSignal;
   onProgress?: (rows: CommittedRow[], actors: ReadonlyMap<string, ReplayedActor>) => void;
   clock?: () => number;
   lease?: { staleAfterMs: number; heartbeatMs: number };
   collaborators?: (limits: { maxConcurrentRuns: number; maxConcurrentAgents: number }) => Collaborators;
+  /** Early stop (`--until-*`): actors stop once they reach these states; nothing is marked failed. */
+  until?: UntilSpec;
+  /** Re-execution (`--from-*`): the selected actors go back to a state before driving on. */
+  from?: FromSpec;
+  /** The machines (tests pass changed ones); the lifecycle machines by default. */
+  registry?: Registry;
+}
+
+export interface UntilSpec {
+  experiment?: string;
+  tier?: string;
+  run?: string;
 }
 
 export interface ExperimentOutcome {
@@ -50,24 +66,32 @@ export interface ExperimentOutcome {
   dir: string;
   /** Already complete before this call: nothing was run. */
   alreadyComplete: boolean;
+  /** Stopped early by `until`: how many actors wait at their state. */
+  held: number;
+  /** What `from` sent back, one readable line per step. */
+  resets: string[];
 }
 
 const DEFAULT_LEASE = { staleAfterMs: 120_000, heartbeatMs: 10_000 };
 
 /**
  * The thin orchestrator: decide what to start or continue, wire the
- * collaborators into the durable runtime, drive until done, interrupted or
- * failed. Throws ExperimentFailedError / InterruptedError for those ends.
+ * collaborators into the durable runtime, drive until done, interrupted,
+ * stopped early or failed. Throws ExperimentFailedError / InterruptedError
+ * for those ends.
  */
 export async function driveExperiment(request: ExperimentRequest): Promise<ExperimentOutcome> {
   const clock = request.clock ?? Date.now;
-  const start = planStart(request, createResume());
-  const collaborators = (request.collaborators ?? createCollaborators)(start.config.limits);
-  const paths = experimentPaths(request.resultsDir, start.key);
-  const session: Session = { key: start.key, config: start.config, configDir: start.configDir, paths, store: request.store, clock, metrics: createMetrics(paths.metrics, clock), actors: new Map() };
+  const registry = request.registry ?? lifecycleRegistry;
+  const start = planStart(request, createResume({ registry }));
+  const collaborators = (request.collaborators ?? ((limits) => createCollaborators(limits, registry)))(start.config.limits);
+  const session = createSession(request, start, clock);
   const replayed = start.isNew ? null : collaborators.resume.load(request.store, start.key);
-  const outcome = (alreadyComplete: boolean): ExperimentOutcome => ({ key: start.key, state: String(session.actors.get(start.key)?.snapshot.value), dir: paths.dir, alreadyComplete });
-  if (replayed && replayed.actors.get(start.key)?.snapshot.status === 'done') {
+  const outcome = (alreadyComplete: boolean, held = 0, resets: string[] = []): ExperimentOutcome =>
+    ({ key: start.key, state: String(session.actors.get(start.key)?.snapshot.value), dir: session.paths.dir, alreadyComplete, held, resets });
+  if (request.from && start.isNew) throw new NothingToRedoError(start.key);
+  const experiment = replayed?.actors.get(start.key);
+  if (replayed && experiment && isFinal(experiment.snapshot) && !request.from) {
     if (start.added.length > 0) throw new ExperimentCompleteError(start.key, start.added.map((t) => t.id));
     session.actors = replayed.actors;
     return outcome(true);
@@ -75,7 +99,7 @@ export async function driveExperiment(request: ExperimentRequest): Promise<Exper
   const lease = request.lease ?? DEFAULT_LEASE;
   const holder = { id: randomUUID(), pid: process.pid, host: hostname() };
   const { takenOver } = request.store.acquireLease(start.key, holder, lease);
-  const runtime = createRuntime(request, session, collaborators, clock, replayed?.actors);
+  const runtime = createRuntime(request, session, collaborators, registry, replayed?.actors);
   session.actors = runtime.actors;
   let lost: unknown = null;
   const onAbort = () => void runtime.stop(request.signal!.reason);
@@ -90,10 +114,10 @@ export async function driveExperiment(request: ExperimentRequest): Promise<Exper
   }, lease.heartbeatMs);
   try {
     if (request.signal?.aborted) throw new InterruptedError(start.key, String(request.signal.reason));
-    await begin(runtime, session, collaborators, start, takenOver);
+    const resets = await begin(runtime, session, collaborators, start, { takenOver, from: request.from, upgraded: replayed?.machineChanges ?? [] });
     await runtime.whenIdle();
     if (lost) throw lost;
-    return finish(runtime, session, request.signal, outcome);
+    return finish(runtime, session, request, (held) => outcome(false, held, resets));
   } finally {
     clearInterval(heartbeat);
     request.signal?.removeEventListener('abort', onAbort);
@@ -101,63 +125,37 @@ export async function driveExperiment(request: ExperimentRequest): Promise<Exper
   }
 }
 
-interface StartPlan extends RecordedStart {
-  key: string;
-  isNew: boolean;
-  added: TierConfig[];
-}
-
-/** Which experiment (generation) to drive, with which config: a new one, or one that continues. */
-function planStart(request: ExperimentRequest, resume: Resume): StartPlan {
-  if (!request.config) {
-    const id = request.experiment!;
-    const generations = resume.generations(request.store, id);
-    const key = id.includes('~') || generations.length === 0 ? id : generations.at(-1)!;
-    if (!request.store.head(key)) throw new ExperimentNotFoundError(key, request.store.location, request.store.experiments().map((h) => h.experiment));
-    return { key, isNew: false, added: [], ...resume.recordedStart(request.store, key) };
-  }
-  const { config, configDir } = request.config;
-  const current = { config, configDir };
-  const generations = resume.generations(request.store, config.id);
-  if (generations.length === 0) return { key: config.id, isNew: true, added: [], ...current };
-  if (request.fresh) return { key: `${config.id}~${generations.length + 1}`, isNew: true, added: [], ...current };
-  const key = generations.at(-1)!;
-  const added = resume.checkConfig(key, resume.recordedStart(request.store, key), current);
-  return { key, isNew: false, added, ...current };
-}
-
 /**
- * Read, validate and check a config for `run` before anything is created: the
- * file, its fields, the files and programs it names (exit 2 on any problem).
- * `tiers` keeps only those tiers (their dependencies must be among them).
+ * `--from-* --dry-run`: what a re-execution would reset, without changing
+ * anything (no lease, nothing recorded).
  */
-export function loadRunConfig(file: string, tiers?: string[]): RecordedStart & { file: string } {
-  const loaded = loadConfigFile(file);
-  const config = tiers ? selectTiers(loaded.config, tiers, loaded.file) : loaded.config;
-  const issues = environmentIssues(config, loaded.dir);
-  if (issues.length > 0) throw new ConfigInvalidError(loaded.file, issues);
-  return { config, configDir: loaded.dir, file: loaded.file };
+export function previewResets(request: ExperimentRequest & { from: FromSpec }): { key: string; steps: string[] } {
+  const registry = request.registry ?? lifecycleRegistry;
+  const resume = createResume({ registry });
+  const start = planStart(request, resume);
+  if (start.isNew) throw new NothingToRedoError(start.key);
+  const session = createSession(request, start, request.clock ?? Date.now);
+  session.actors = resume.load(request.store, start.key).actors;
+  return { key: start.key, steps: describeResets(planResets(session, request.from, (run) => runPassed(session, run)), start.key) };
 }
 
-function selectTiers(config: StartPlan['config'], ids: string[], file: string): StartPlan['config'] {
-  const unknown = ids.filter((id) => !config.tiers.some((t) => t.id === id));
-  const tiers = config.tiers.filter((t) => ids.includes(t.id));
-  const issues = [
-    ...unknown.map((id) => ({ path: '--tiers', message: `unknown tier "${id}"; known tiers: ${config.tiers.map((t) => t.id).join(', ')}` })),
-    ...tiers.flatMap((t) => t.dependsOn.filter((d) => !ids.includes(d)).map((d) => ({ path: '--tiers', message: `tier ${t.id} depends on ${d}; select it too` }))),
-  ];
-  if (issues.length > 0) throw new ConfigInvalidError(file, issues);
-  return { ...config, tiers };
+function createSession(request: ExperimentRequest, start: StartPlan, clock: () => number): Session {
+  const paths = experimentPaths(request.resultsDir, start.key);
+  return {
+    key: start.key, config: start.config, configDir: start.configDir, paths, store: request.store, clock,
+    metrics: createMetrics(paths.metrics, clock), actors: new Map(), operator: currentOperator(request.reason),
+  };
 }
 
-function createRuntime(request: ExperimentRequest, session: Session, c: Collaborators, clock: () => number, actors?: Map<string, ReplayedActor>): Runtime {
+function createRuntime(request: ExperimentRequest, session: Session, c: Collaborators, registry: Registry, actors?: Map<string, ReplayedActor>): Runtime {
   const backoff = session.config.retries.backoffSeconds * 1000;
   return new Runtime(
     {
       store: request.store,
-      registry: lifecycleRegistry,
+      registry,
       experiment: session.key,
-      clock,
+      clock: session.clock,
+      hold: request.until ? holdAt(request.until, c.execution) : undefined,
       handler: effectRouter(c, session),
       admit: (req, actor, signal) => c.execution.admit(req, actor, signal),
       backoffMs: (failures) => Math.min(60_000, backoff * 2 ** (failures - 1)),
@@ -208,46 +206,69 @@ function effectRouter(c: Collaborators, session: Session): (request: EffectReque
 
 function spawnReadyTiers(runtime: Runtime, session: Session, c: Collaborators): void {
   if (runtime.stopping) return;
-  const ready = c.execution.readyTiers(session);
-  if (ready.length > 0) runtime.create(ready, session.key);
+  const { spawn, events } = c.execution.readyTiers(session);
+  if (spawn.length > 0) runtime.create(spawn, session.key);
+  for (const { stream, event } of events) runtime.send(stream, event, 'engine');
 }
 
-async function begin(runtime: Runtime, session: Session, c: Collaborators, start: StartPlan, takenOver: Parameters<Resume['tookOver']>[2] | null): Promise<void> {
-  const operator = currentOperator();
+interface BeginOptions {
+  takenOver: Lease | null;
+  from?: FromSpec;
+  upgraded: MachineChange[];
+}
+
+/** Start a new experiment, or prepare an existing one to continue; returns the re-execution steps taken. */
+async function begin(runtime: Runtime, session: Session, c: Collaborators, start: StartPlan, options: BeginOptions): Promise<string[]> {
+  const { operator } = session;
   if (start.isNew) {
     const input = {
       experiment: session.key,
       tiers: start.config.tiers.map((t) => ({ id: t.id, dependsOn: t.dependsOn })),
       failFast: start.config.failFast,
       maxAttempts: start.config.retries.maxAttempts,
-      start: { config: start.config, configDir: start.configDir },
+      start: { config: start.config, configDir: start.configDir, operator },
     };
     runtime.create([{ stream: session.key, machine: 'experiment', input }], null, 'operator');
-    return;
+    return [];
   }
-  if (takenOver) c.resume.tookOver(runtime, session.key, takenOver, operator);
+  if (options.takenOver) c.resume.tookOver(runtime, session.key, options.takenOver, operator);
   await c.resume.stopStrays(session.store, runtime.actors);
   if (start.added.length > 0) {
     const tiers = start.added.map((t) => ({ id: t.id, dependsOn: t.dependsOn }));
     runtime.send(session.key, { type: 'experiment.tiers_added', data: { tiers, start: { config: start.config, configDir: start.configDir }, operator } }, 'operator');
   }
-  c.resume.resumeActors(runtime, session.key, operator);
+  const resets = options.from ? await applyResets(runtime, session, planResets(session, options.from, (run) => runPassed(session, run))) : [];
+  c.resume.resumeActors(runtime, session.key, operator, options.upgraded);
   runtime.resumeEffects();
   spawnReadyTiers(runtime, session, c);
+  return describeResets(resets, session.key);
 }
 
-async function finish(runtime: Runtime, session: Session, signal: AbortSignal | undefined, outcome: (done: boolean) => ExperimentOutcome): Promise<ExperimentOutcome> {
+/** `--until-*`: an effect is held when its actor has reached the named state of its level; a held run gives its place back. */
+function holdAt(until: UntilSpec, execution: Execution): (request: EffectRequest, actor: ReplayedActor) => boolean {
+  return (request, actor) => {
+    const held = until[actor.entry.id as keyof UntilSpec] === request.state;
+    if (held && actor.entry.id === 'run') execution.runEnded(actor.stream);
+    return held;
+  };
+}
+
+async function finish(runtime: Runtime, session: Session, request: ExperimentRequest, outcome: (held: number) => ExperimentOutcome): Promise<ExperimentOutcome> {
   const experiment = runtime.actors.get(session.key)!;
-  if (signal?.aborted && experiment.snapshot.status !== 'done') {
-    runtime.send(session.key, { type: 'operator.interrupted', data: { operator: currentOperator(), signal: String(signal.reason) } }, 'operator');
-    throw new InterruptedError(session.key, String(signal.reason));
+  if (request.signal?.aborted && !isFinal(experiment.snapshot)) {
+    runtime.send(session.key, { type: 'operator.interrupted', data: { operator: session.operator, signal: String(request.signal.reason) } }, 'operator');
+    throw new InterruptedError(session.key, String(request.signal.reason));
   }
   const value = String(experiment.snapshot.value);
   if (value === 'exp_failed') {
     throw new ExperimentFailedError(session.key, (experiment.snapshot.context as ExperimentContext).failure?.message ?? 'unknown reason');
   }
-  if (experiment.snapshot.status !== 'done') {
+  if (!isFinal(experiment.snapshot) && runtime.held.size > 0 && request.until) {
+    runtime.send(session.key, { type: 'operator.paused', data: { until: request.until, held: runtime.held.size, operator: session.operator } }, 'operator');
+    return outcome(runtime.held.size);
+  }
+  if (!isFinal(experiment.snapshot)) {
     throw new Error(`experiment ${session.key} stopped in ${value} with nothing left to run; this is a bug`);
   }
-  return outcome(false);
+  return outcome(0);
 }

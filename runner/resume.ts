@@ -1,9 +1,10 @@
-import { pendingEffect, replay, stateMeta, verifyLog, type ReplayedActor, type ReplayResult, type Runtime } from '../engine/index.js';
+import { isFinal, pendingEffect, replay, stateMeta, verifyLog, type MachineChange, type Registry, type ReplayedActor, type ReplayResult, type Runtime } from '../engine/index.js';
 import { lifecycleRegistry } from '../machines/index.js';
 import { ExperimentConfig, type TierConfig } from '../schemas/config.js';
 import type { LifecycleEvent, Operator } from '../schemas/events.js';
 import type { EventStore, Lease } from '../store/types.js';
 import { ConfigChangedError, ExperimentNotFoundError, LogInvalidError } from './errors.js';
+import { waitsForChildren } from './session.js';
 import { compareFingerprints, configFingerprint } from './fingerprint.js';
 import { stopStrayProcesses } from './process.js';
 
@@ -27,10 +28,12 @@ export interface Resume {
   /** Record a takeover of a stale lease. */
   tookOver(runtime: Runtime, key: string, previous: Lease, operator: Operator): void;
   /** Record the resume and retry, top down, every failed actor whose parent still waits for it. */
-  resumeActors(runtime: Runtime, key: string, operator: Operator): void;
+  resumeActors(runtime: Runtime, key: string, operator: Operator, upgraded?: MachineChange[]): void;
 }
 
-export function createResume(deps: { stopStrayProcesses: typeof stopStrayProcesses } = { stopStrayProcesses }): Resume {
+export function createResume(deps: { registry?: Registry; stopStrayProcesses?: typeof stopStrayProcesses } = {}): Resume {
+  const registry = deps.registry ?? lifecycleRegistry;
+  const stop = deps.stopStrayProcesses ?? stopStrayProcesses;
   return {
     generations(store, id) {
       const generation = (key: string) => (key === id ? 1 : Number(key.slice(id.length + 1)));
@@ -39,9 +42,9 @@ export function createResume(deps: { stopStrayProcesses: typeof stopStrayProcess
 
     load(store, key) {
       if (!store.head(key)) throw new ExperimentNotFoundError(key, store.location, store.experiments().map((h) => h.experiment));
-      const report = verifyLog(store, lifecycleRegistry, key);
-      if (!report.ok) throw new LogInvalidError(key, report.problem!.message);
-      return replay(store, lifecycleRegistry, key);
+      const report = verifyLog(store, registry, key);
+      if (!report.ok) throw new LogInvalidError(key, report.problem!);
+      return replay(store, registry, key);
     },
 
     recordedStart(store, key) {
@@ -65,34 +68,39 @@ export function createResume(deps: { stopStrayProcesses: typeof stopStrayProcess
       const pgids: { pgid: number; startTicks: number | null }[] = [];
       for (const actor of actors.values()) pgids.push(...unfinishedCommands(store, actor.stream));
       const envKeys = [...actors.values()].flatMap((a) => pendingEffect(a.stream, a.snapshot)?.key ?? []);
-      return pgids.length > 0 || envKeys.length > 0 ? deps.stopStrayProcesses({ pgids, envKeys }) : [];
+      return pgids.length > 0 || envKeys.length > 0 ? stop({ pgids, envKeys }) : [];
     },
 
     tookOver(runtime, key, previous, operator) {
       runtime.send(key, { type: 'lease.taken_over', data: { previous: { pid: previous.pid, host: previous.host, heartbeatAt: previous.heartbeatAt }, operator } }, 'operator');
     },
 
-    resumeActors(runtime, key, operator) {
+    resumeActors(runtime, key, operator, upgraded = []) {
       const experiment = runtime.actors.get(key);
-      if (!experiment || experiment.snapshot.status === 'done') return;
+      if (!experiment || isFinal(experiment.snapshot)) return;
       const resumed: LifecycleEvent = { type: 'operator.resumed', data: { operator } };
+      const events: { stream: string; event: LifecycleEvent; cause: 'operator' }[] = [];
       const children = (parent: string) => [...runtime.actors.values()].filter((a) => a.parent === parent);
-      const isFailed = (a: ReplayedActor) => stateMeta(a.snapshot).outcome === 'failed' && a.snapshot.status !== 'done';
+      const isFailed = (a: ReplayedActor) => stateMeta(a.snapshot).outcome === 'failed';
       const visit = (parent: ReplayedActor): void => {
+        if (!waitsForChildren(parent)) return;
         for (const child of children(parent.stream)) {
           if (isFailed(child)) retry(child, parent);
-          else if (child.snapshot.status !== 'done') visit(child);
+          else if (!isFinal(child.snapshot)) visit(child);
         }
       };
       // a failed child first retries its own failed children, then its parent forgets its outcome, then it resumes
       const retry = (child: ReplayedActor, parent: ReplayedActor): void => {
         visit(child);
         const id = child.stream.slice(parent.stream.length + 1);
-        runtime.send(parent.stream, { type: `${child.entry.id}.retried`, data: { child: id } } as LifecycleEvent, 'operator');
-        runtime.send(child.stream, resumed, 'operator');
+        events.push({ stream: parent.stream, event: { type: `${child.entry.id}.retried`, data: { child: id } } as LifecycleEvent, cause: 'operator' });
+        events.push({ stream: child.stream, event: resumed, cause: 'operator' });
       };
       visit(experiment);
-      runtime.send(key, resumed, 'operator');
+      // I5: a compatible machine change is recorded with the resume that adopts it
+      events.push({ stream: key, event: { type: 'operator.resumed', data: { operator, ...(upgraded.length > 0 ? { upgraded } : {}) } }, cause: 'operator' });
+      // one decision, one append: nothing reacts to a half-made plan
+      runtime.sendAll(events);
     },
   };
 }

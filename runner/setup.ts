@@ -1,5 +1,5 @@
-import { accessSync, constants, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { delimiter, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
 import { EffectFailure } from '../engine/effects.js';
 import type { ExperimentConfig } from '../schemas/config.js';
 import type { ConfigIssue } from '../schemas/issues.js';
@@ -63,12 +63,21 @@ export function environmentIssues(config: ExperimentConfig, configDir: string): 
   const need = (path: string, file: string, what: string) => {
     if (!existsSync(resolve(configDir, file))) issues.push({ path, message: `${what} ${file} does not exist (relative to ${configDir})` });
   };
-  need('task.prompt', config.task.prompt, 'prompt file');
+  // files the config hands to runs stay inside the experiment's folder, symlinks resolved
+  const inside = (path: string, file: string, what: string) => {
+    const problem = escapes(configDir, file);
+    if (problem) issues.push({ path, message: `${what} ${file} ${problem}` });
+    else need(path, file, what);
+  };
+  inside('task.prompt', config.task.prompt, 'prompt file');
   if (!isRepoUrl(config.task.repo)) need('task.repo', config.task.repo, 'task repository');
   config.tiers.forEach((tier, i) =>
     tier.subtests.forEach((subtest, j) => {
       for (const [dest, source] of Object.entries(subtest.resources.files)) {
-        need(`tiers[${i}].subtests[${j}].resources.files["${dest}"]`, source, 'resource');
+        const at = `tiers[${i}].subtests[${j}].resources.files["${dest}"]`;
+        const target = destinationProblem(dest);
+        if (target) issues.push({ path: at, message: `destination ${dest} ${target}` });
+        inside(at, source, 'resource');
       }
     }),
   );
@@ -105,4 +114,27 @@ export function findProgram(program: string, configDir: string): string | null {
     }
   }
   return null;
+}
+
+/** Why `file` is not a path inside `dir` (absolute, `..` out of it, or a symlink out of it), or null. */
+export function escapes(dir: string, file: string): string | null {
+  if (isAbsolute(file)) return 'must be a path relative to the config file, not an absolute path';
+  const full = resolve(dir, file);
+  if (!isWithin(dir, full)) return `leaves the config's folder ${dir}`;
+  if (existsSync(full) && !isWithin(realpathSync(dir), realpathSync(full))) return `is a symlink to outside the config's folder ${dir}`;
+  return null;
+}
+
+/** Why a workspace destination is not a plain path inside the workspace, or null. */
+export function destinationProblem(dest: string): string | null {
+  if (isAbsolute(dest)) return 'must be relative to the workspace, not absolute';
+  const parts = normalize(dest).split(sep);
+  if (parts[0] === '..') return 'leaves the workspace';
+  if (parts.includes('.git')) return 'is inside .git';
+  return null;
+}
+
+function isWithin(dir: string, path: string): boolean {
+  const rel = relative(dir, path);
+  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
 }

@@ -84,7 +84,11 @@ export const OperatorInterrupted = z.strictObject({
 
 export const OperatorResumed = z.strictObject({
   type: z.literal('operator.resumed'),
-  data: z.strictObject({ operator: Operator }),
+  data: z.strictObject({
+    operator: Operator,
+    /** I5: machines whose definition changed compatibly since the log was written, adopted from here on. */
+    upgraded: z.array(z.strictObject({ recorded: z.string(), current: z.string(), streams: z.int() })).optional(),
+  }),
 });
 
 /** Tiers added to a running experiment by `run` with a config that has more tiers (additive, SPEC §5). */
@@ -96,6 +100,28 @@ export const TiersAdded = z.strictObject({
     start: z.strictObject({ config: z.unknown(), configDir: z.string() }),
     operator: Operator,
   }),
+});
+
+/** An operator sends an actor back to a state (`--from-*`): the work after it is redone; earlier history stays. */
+export const OperatorReset = z.strictObject({
+  type: z.literal('operator.reset'),
+  data: z.strictObject({ to: z.string(), operator: Operator }),
+});
+
+/** A driver stopped early on purpose (`--until-*`): nothing failed; `resume` without the flags continues. */
+export const OperatorPaused = z.strictObject({
+  type: z.literal('operator.paused'),
+  data: z.strictObject({
+    until: z.strictObject({ experiment: z.string().optional(), tier: z.string().optional(), run: z.string().optional() }),
+    held: z.int().nonnegative(),
+    operator: Operator,
+  }),
+});
+
+/** The first row after the copied prefix of a forked experiment: where it came from. */
+export const ExperimentForked = z.strictObject({
+  type: z.literal('experiment.forked'),
+  data: z.strictObject({ from: z.strictObject({ experiment: z.string(), seq: z.int().positive() }), operator: Operator }),
 });
 
 export const LeaseTakenOver = z.strictObject({
@@ -122,6 +148,9 @@ export const LifecycleEvent = z.discriminatedUnion('type', [
   OperatorResumed,
   LeaseTakenOver,
   TiersAdded,
+  OperatorReset,
+  OperatorPaused,
+  ExperimentForked,
 ]);
 
 export type LifecycleEvent = z.infer<typeof LifecycleEvent>;

@@ -4,3 +4,6 @@ export { GENESIS_HASH, rowHash } from './rows.js';
 export { isProcessAlive, systemLeaseEnvironment, type LeaseEnvironment } from './lease-policy.js';
 export * from './errors.js';
 export type * from './types.js';
+export { exportLines, parseExport, EXPORT_FORMAT, EXPORT_FORMAT_VERSION } from './export.js';
+export { ImportError } from './import-rows.js';
+export { upcast, UPCASTERS, MissingUpcasterError, type Upcaster, type EventCodec } from './upcast.js';

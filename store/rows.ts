@@ -4,6 +4,7 @@ import { canonicalJson } from '../util/canonical-json.js';
 import { sha256 } from '../util/hash.js';
 import { CorruptRowError, ExpectedVersionError, InvalidAppendError } from './errors.js';
 import type { AppendRow, RawRow, StoredRow } from './types.js';
+import { CURRENT_CODEC, upcast, type EventCodec, type UpcastEvent } from './upcast.js';
 
 /** prev_hash of an experiment's first row. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -80,13 +81,18 @@ function validEvent(row: AppendRow): LifecycleEvent {
   );
 }
 
-/** Decode a stored row: parse its texts and validate the event on the way out (SPEC §3). */
-export function decodeRow(seq: number, raw: RawRow, prevHash: string, hash: string): StoredRow {
+/**
+ * Decode a stored row: parse its texts and validate the event on the way out
+ * (SPEC §3). An event of an older schema is upcast to the current one first;
+ * one of a newer schema is refused. `codec` is the current schema and its
+ * upcaster chain (tests inject a bumped one).
+ */
+export function decodeRow(seq: number, raw: RawRow, prevHash: string, hash: string, codec: EventCodec = CURRENT_CODEC): StoredRow {
   const fail = (problem: string): never => {
     throw new CorruptRowError(seq, raw.stream, raw.version, problem);
   };
-  if (raw.schema > EVENT_SCHEMA_VERSION) {
-    fail(`it was written with event schema ${raw.schema}, newer than this expctl's ${EVENT_SCHEMA_VERSION}; upgrade expctl`);
+  if (raw.schema > codec.version) {
+    fail(`it was written with event schema ${raw.schema}, newer than this expctl's ${codec.version}; upgrade expctl`);
   }
   const json = (text: string, field: string): unknown => {
     try {
@@ -95,10 +101,20 @@ export function decodeRow(seq: number, raw: RawRow, prevHash: string, hash: stri
       return fail(`its ${field} is not valid JSON`);
     }
   };
-  const parsed = LifecycleEvent.safeParse({ type: raw.type, data: json(raw.data, 'data') });
+  let event: UpcastEvent = { type: raw.type, data: json(raw.data, 'data') };
+  const upcasting = raw.schema < codec.version;
+  if (upcasting) {
+    try {
+      event = upcast(event, raw.schema, codec.version, codec.upcasters);
+    } catch (error) {
+      fail(`its ${raw.type} event of schema ${raw.schema} cannot be upcast to schema ${codec.version}: ${(error as Error).message}`);
+    }
+  }
+  const parsed = codec.schema.safeParse(event);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    fail(`its ${raw.type} event does not match the schema${issue ? ` (${formatPath(issue.path)}: ${issue.message})` : ''}`);
+    const which = upcasting ? `schema ${codec.version} (upcast from schema ${raw.schema})` : 'schema';
+    fail(`its ${raw.type} event does not match the ${which}${issue ? ` (${formatPath(issue.path)}: ${issue.message})` : ''}`);
   }
   return {
     seq,

@@ -4,10 +4,11 @@ import { dirname } from 'node:path';
 import { canonicalJson } from '../util/canonical-json.js';
 import { LeaseLostError, StoreOpenError } from './errors.js';
 import { leaseDecision, systemLeaseEnvironment, type LeaseEnvironment } from './lease-policy.js';
+import { planImport } from './import-rows.js';
 import { decodeRow, planAppend } from './rows.js';
 import { APPLICATION_ID, CREATE_SCHEMA, REQUIRED_TABLES, STORE_SCHEMA_VERSION } from './sqlite-schema.js';
 import type {
-  AppendRow, EventStore, ExperimentHead, Lease, LeaseAcquired, LeaseHolder, LeaseOptions,
+  AppendRow, EventStore, ExperimentHead, ImportedRow, Lease, LeaseAcquired, LeaseHolder, LeaseOptions,
   RawRow, SeqRange, StoredRow, StoredSnapshot, StreamInfo, VersionRange,
 } from './types.js';
 
@@ -81,6 +82,20 @@ class SqliteStore implements EventStore {
     const write = this.db.transaction(() => {
       const head = this.stmt.head.get(experiment);
       const planned = planAppend(experiment, rows, (s) => this.streamVersion(s), head?.head_hash ?? null);
+      const stored = planned.map(({ raw, prevHash, hash, stored }) =>
+        stored(Number(this.stmt.insert.run({ ...raw, prevHash, hash }).lastInsertRowid)),
+      );
+      const last = stored[stored.length - 1]!;
+      this.stmt.setHead.run(experiment, stored.length, last.seq, last.hash);
+      return stored;
+    });
+    return write.immediate();
+  }
+
+  importRows(experiment: string, rows: readonly ImportedRow[]): StoredRow[] {
+    const write = this.db.transaction(() => {
+      const exists = this.stmt.head.get(experiment) !== undefined;
+      const planned = planImport(experiment, rows, { exists, currentVersion: (s) => this.streamVersion(s) });
       const stored = planned.map(({ raw, prevHash, hash, stored }) =>
         stored(Number(this.stmt.insert.run({ ...raw, prevHash, hash }).lastInsertRowid)),
       );

@@ -52,6 +52,16 @@ export interface RawRow {
   cause: string;
 }
 
+/**
+ * A row in its stored form with its hashes, as `export` writes it and
+ * `importRows` takes it: the texts are the exact stored texts, so the hashes
+ * recompute in any log.
+ */
+export interface ImportedRow extends RawRow {
+  prevHash: string;
+  hash: string;
+}
+
 export interface ExperimentHead {
   experiment: string;
   rows: number;
@@ -121,6 +131,15 @@ export interface EventStore {
    * its stream's current version (counting earlier rows of the same call).
    */
   append(experiment: string, rows: readonly AppendRow[]): StoredRow[];
+  /**
+   * Add a whole experiment copied from another log (its rows in seq order,
+   * hashes included), atomically, all or nothing. The experiment must not exist
+   * in this log yet. Checks the hash chain, per-stream versions, that every row
+   * belongs to `experiment`, and that every event decodes; throws ImportError
+   * naming the row (1-based) otherwise, having written nothing. Seq numbers are
+   * this log's own; the head is recorded as for appends.
+   */
+  importRows(experiment: string, rows: readonly ImportedRow[]): StoredRow[];
   readStream(stream: string, range?: VersionRange): StoredRow[];
   /** Every row of an experiment in `seq` order, lazily. */
   readExperiment(experiment: string, range?: SeqRange): IterableIterator<StoredRow>;

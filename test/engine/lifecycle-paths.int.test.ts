@@ -38,7 +38,8 @@ function shortestPaths(machine: AnyStateMachine, input: unknown): Path[] {
     input,
     events: (s: AnyMachineSnapshot) => candidateEvents(machine.id, s),
     serializeState: fullState,
-    stopWhen: (s: AnyMachineSnapshot) => (s.context as { attempt: number }).attempt > 3,
+    // counters bound the graph: attempts, and rate limits (a reset can lead to the agent step again)
+    stopWhen: (s: AnyMachineSnapshot) => (s.context as { attempt: number }).attempt > 3 || ((s.context as { rateLimits?: number }).rateLimits ?? 0) > 1,
   }) as Path[];
 }
 
@@ -92,7 +93,7 @@ describe('every lifecycle path survives a round trip through SQLite (I1, I2)', (
     expect(checkPathsThroughSqlite(id, input, paths)).toBeGreaterThan(paths.length);
   });
 
-  it.each(cases)('$name machine: the shortest path to every reachable state and context, with retries and resumes', ({ id, input }) => {
+  it.each(cases)('$name machine: the shortest path to every reachable state and context, with retries, resumes and operator resets', ({ id, input }) => {
     const machine = lifecycleRegistry.get(id)!.machine;
     const wide = wideInput(id, input);
     const paths = shortestPaths(machine, wide);

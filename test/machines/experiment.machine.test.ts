@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { isFinal } from '../../engine/index.js';
 import { experimentMachine } from '../../machines/index.js';
 import type { LifecycleEvent } from '../../schemas/events.js';
 import { completed, failed, finished, interrupted, operator, resumed, retried } from '../support/events.js';
@@ -20,7 +21,7 @@ describe('experiment machine', () => {
     snapshot = when(experimentMachine, step.snapshot, completed('writeExperimentReports')).snapshot;
     snapshot = when(experimentMachine, snapshot, completed('completeExperiment')).snapshot;
     expect(snapshot.value).toBe('exp_complete');
-    expect(snapshot.status).toBe('done');
+    expect(isFinal(snapshot)).toBe(true);
   });
 
   it('continues past a failed tier without failFast (SPEC §2.6)', () => {

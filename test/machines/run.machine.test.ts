@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { isFinal } from '../../engine/index.js';
 import { RUN_STEPS, runMachine } from '../../machines/index.js';
 import type { LifecycleEvent } from '../../schemas/events.js';
-import { completed, failed, finished, resumed, timerElapsed } from '../support/events.js';
+import { completed, failed, finished, reset, resumed, timerElapsed } from '../support/events.js';
 import { given, when } from '../support/given.js';
 
 const input = { tier: 'T0', subtest: '00-empty', run: 1, maxAttempts: 3 };
@@ -25,14 +26,14 @@ describe('run machine', () => {
       const step = when(runMachine, snapshot, completed(effect));
       snapshot = step.snapshot;
       visited.push(step.state);
-      expect(step.effects.length).toBe(snapshot.status === 'done' ? 0 : 1);
+      expect(step.effects.length).toBe(isFinal(snapshot) ? 0 : 1);
     }
     expect(visited).toEqual([
       'run_pending', 'run_dir_created', 'run_worktree_created', 'run_resources_applied', 'run_config_committed',
       'run_prompt_written', 'run_agent_complete', 'run_changes_committed', 'run_diff_captured', 'run_judge_complete',
       'run_finalized', 'run_report_written', 'run_worktree_cleaned',
     ]);
-    expect(snapshot.status).toBe('done');
+    expect(isFinal(snapshot)).toBe(true);
   });
 
   it('ignores a completion from an earlier attempt or of another effect', () => {
@@ -102,5 +103,21 @@ describe('run machine', () => {
     const step = when(runMachine, snapshot, finished('run', '1'));
     expect(step.state).toBe('run_prompt_written');
     expect(step.context).toEqual(snapshot.context);
+  });
+
+  it('an operator reset sends even a completed run back to a state, as a new attempt that starts its effect', () => {
+    const done = given(runMachine, input, RUN_STEPS.map(([, effect]) => completed(effect)));
+    expect(isFinal(done)).toBe(true);
+    const step = when(runMachine, done, reset('run_agent_complete'));
+    expect(step.state).toBe('run_agent_complete');
+    expect(step.context).toMatchObject({ attempt: 2, failures: 0 });
+    expect(step.effects).toEqual(['commitChanges']);
+    expect(isFinal(step.snapshot)).toBe(false);
+  });
+
+  it('an operator reset to the current state restarts its effect; to an unknown state does nothing', () => {
+    const snapshot = given(runMachine, input, upTo('run_prompt_written'));
+    expect(when(runMachine, snapshot, reset('run_prompt_written')).effects).toEqual(['runAgent']);
+    expect(when(runMachine, snapshot, reset('nonsense')).context).toEqual(snapshot.context);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { isFinal } from '../../engine/index.js';
 import { subtestMachine } from '../../machines/index.js';
-import { completed, failed, finished, resumed, retried } from '../support/events.js';
+import { completed, failed, finished, reset, resumed, retried } from '../support/events.js';
 import { given, when } from '../support/given.js';
 
 const input = { tier: 'T0', subtest: '00-empty', runs: 3, maxAttempts: 2 };
@@ -19,7 +20,7 @@ describe('subtest machine', () => {
     const step = when(subtestMachine, snapshot, finished('run', '3'));
     expect(step.state).toBe('subtest_runs_complete');
     expect(step.effects).toEqual(['aggregateSubtest']);
-    expect(when(subtestMachine, step.snapshot, completed('aggregateSubtest')).snapshot.status).toBe('done');
+    expect(isFinal(when(subtestMachine, step.snapshot, completed('aggregateSubtest')).snapshot)).toBe(true);
   });
 
   it('continues when some runs failed (SPEC §2.6: fails only if all runs failed)', () => {
@@ -67,5 +68,18 @@ describe('subtest machine', () => {
     expect(back.state).toBe('subtest_pending');
     expect(back.effects).toEqual(['startRuns']);
     expect(back.context.attempt).toBe(3);
+  });
+
+  it('reset to its pending state forgets every run; reset to waiting keeps the outcomes it was not told to forget', () => {
+    const aggregated = given(subtestMachine, input, [...inProgress, finished('run', '1'), finished('run', '2'), finished('run', '3'), completed('aggregateSubtest')]);
+    const fromStart = when(subtestMachine, aggregated, reset('subtest_pending'));
+    expect(fromStart.state).toBe('subtest_pending');
+    expect(fromStart.context.children).toEqual({});
+    const forgotten = when(subtestMachine, aggregated, retried('run', '2')).snapshot;
+    expect(forgotten.value).toBe('subtest_aggregated');
+    const waiting = when(subtestMachine, forgotten, reset('subtest_runs_in_progress'));
+    expect(waiting.state).toBe('subtest_runs_in_progress');
+    expect(waiting.context.children).toEqual({ '1': 'completed', '3': 'completed' });
+    expect(when(subtestMachine, waiting.snapshot, finished('run', '2')).state).toBe('subtest_runs_complete');
   });
 });

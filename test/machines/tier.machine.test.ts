@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { isFinal } from '../../engine/index.js';
 import { tierMachine } from '../../machines/index.js';
 import { completed, failed, finished, resumed, retried } from '../support/events.js';
 import { given, when } from '../support/given.js';
@@ -21,7 +22,7 @@ describe('tier machine', () => {
     expect(snapshot.value).toBe('tier_reports_generated');
     snapshot = when(tierMachine, snapshot, completed('completeTier')).snapshot;
     expect(snapshot.value).toBe('tier_complete');
-    expect(snapshot.status).toBe('done');
+    expect(isFinal(snapshot)).toBe(true);
   });
 
   it('fails when no subtest succeeded (SPEC §2.6)', () => {

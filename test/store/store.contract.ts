@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { ImportError, rawOf } from '../../store/import-rows.js';
 import type { LeaseEnvironment } from '../../store/lease-policy.js';
-import { ExpectedVersionError, GENESIS_HASH, InvalidAppendError, LeaseHeldError, LeaseLostError } from '../../store/index.js';
-import type { EventStore } from '../../store/types.js';
+import { ExpectedVersionError, GENESIS_HASH, InvalidAppendError, LeaseHeldError, LeaseLostError, rowHash } from '../../store/index.js';
+import type { EventStore, ImportedRow, StoredRow } from '../../store/types.js';
 import { completed } from '../support/events.js';
 import { runRows } from '../support/rows.js';
 
@@ -15,6 +16,35 @@ export function contractEnv(): ContractEnv {
   let now = 1_000_000;
   const dead = new Set<number>();
   return { now: () => now, advance: (ms) => void (now += ms), host: 'lab-1', isAlive: (pid) => !dead.has(pid), dead };
+}
+
+/** Every row of an experiment in its exported form (stored texts + hashes). */
+export function exportedRows(store: EventStore, experiment: string): ImportedRow[] {
+  return [...store.readExperiment(experiment)].map((r) => ({ ...r.raw, prevHash: r.prevHash, hash: r.hash }));
+}
+
+/** Re-hash rows from the genesis hash: an edit that keeps the chain valid, so only the edit itself is wrong. */
+export function rechain(rows: readonly ImportedRow[]): ImportedRow[] {
+  let prevHash = GENESIS_HASH;
+  return rows.map((row) => {
+    const hash = rowHash(prevHash, rawOf(row));
+    const next = { ...row, prevHash, hash };
+    prevHash = hash;
+    return next;
+  });
+}
+
+const withoutSeq = ({ seq: _, ...row }: StoredRow) => row;
+
+function refusal(fn: () => unknown): ImportError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ImportError);
+    expect(error).toMatchObject({ code: 'EXPCTL_IMPORT' });
+    return error as ImportError;
+  }
+  throw new Error('expected the import to be refused');
 }
 
 /**
@@ -110,6 +140,128 @@ export function storeContract(name: string, makeStore: (env: ContractEnv) => Eve
       expect(store.experiments().map((h) => [h.experiment, h.rows])).toEqual([['a', 1], ['b', 1]]);
       expect([...store.readExperiment('a')].map((r) => r.stream)).toEqual(['a/T0/s1/1']);
       store.close();
+    });
+
+    /** Source log: two run streams written in interleaved batches (exp), plus an unrelated experiment. */
+    const sourceLog = () => {
+      const { store } = fresh();
+      const a = runRows('exp/T0/s1/1', 3, 1);
+      const b = runRows('exp/T0/s1/2', 2, 2);
+      store.append('exp', [a[0]!, b[0]!]);
+      store.append('other', runRows('other/T0/s1/1', 1));
+      store.append('exp', [a[1]!, b[1]!, a[2]!]);
+      store.append('exp', [b[2]!, a[3]!]);
+      return { store, rows: exportedRows(store, 'exp'), next: runRows('exp/T0/s1/1', 4, 1)[4]! };
+    };
+
+    /** A target that already has another experiment, so its seq numbers differ from the source's. */
+    const targetLog = () => {
+      const { store } = fresh();
+      store.append('before', runRows('before/T0/s1/1', 2));
+      return store;
+    };
+
+    const unchanged = (target: EventStore) => {
+      expect(target.head('exp')).toBeNull();
+      expect([...target.readExperiment('exp')]).toEqual([]);
+      expect(target.streamVersion('exp/T0/s1/1')).toBe(0);
+      expect(target.streams('exp')).toEqual([]);
+      expect(target.experiments().map((h) => h.experiment)).toEqual(['before']);
+    };
+
+    it('imports the rows of another log: same rows and hashes, its own seq numbers, the head recorded, appends continue the chain', () => {
+      const { store: source, rows, next } = sourceLog();
+      const target = targetLog();
+      const imported = target.importRows('exp', rows);
+      const original = [...source.readExperiment('exp')];
+      const read = [...target.readExperiment('exp')];
+      expect(imported.map(withoutSeq)).toEqual(original.map(withoutSeq));
+      expect(read.map(withoutSeq)).toEqual(original.map(withoutSeq));
+      expect(read.map((r) => r.seq)).toEqual(imported.map((r) => r.seq));
+      expect(read.map((r) => r.seq)).not.toEqual(original.map((r) => r.seq));
+      expect(exportedRows(target, 'exp')).toEqual(rows);
+      const head = target.head('exp')!;
+      expect(head).toEqual({ experiment: 'exp', rows: rows.length, headSeq: read.at(-1)!.seq, headHash: source.head('exp')!.headHash });
+      expect(target.streams('exp')).toEqual(source.streams('exp'));
+      expect(target.streamVersion('exp/T0/s1/1')).toBe(4);
+      expect(target.readStream('exp/T0/s1/2').map(withoutSeq)).toEqual(source.readStream('exp/T0/s1/2').map(withoutSeq));
+      const [appended] = target.append('exp', [next]);
+      expect(appended!.prevHash).toBe(head.headHash);
+      expect(target.head('exp')).toMatchObject({ rows: rows.length + 1, headHash: appended!.hash });
+      expect([...target.readExperiment('before')]).toHaveLength(3);
+      source.close();
+      target.close();
+    });
+
+    it('refuses a broken chain (a row removed), naming the row, and writes nothing', () => {
+      const { store: source, rows } = sourceLog();
+      const target = targetLog();
+      const error = refusal(() => target.importRows('exp', rows.filter((_, i) => i !== 2)));
+      expect(error.row).toBe(3);
+      expect(error.message).toMatch(/^cannot import: row 3: its prevHash is not the hash of the row before it/);
+      unchanged(target);
+      const reordered = [rows[1]!, rows[0]!, ...rows.slice(2)];
+      expect(refusal(() => target.importRows('exp', reordered)).message).toMatch(/row 1: its prevHash is not the genesis hash/);
+      expect(refusal(() => target.importRows('exp', rows.slice(1))).row).toBe(1);
+      unchanged(target);
+      source.close();
+      target.close();
+    });
+
+    it('refuses a row with one changed byte, naming it, and writes nothing', () => {
+      const { store: source, rows } = sourceLog();
+      const target = targetLog();
+      const changed = rows.map((r, i) => (i === 4 ? { ...r, data: r.data.replace('"attempt":1', '"attempt":2') } : r));
+      expect(changed[4]!.data).not.toBe(rows[4]!.data);
+      const error = refusal(() => target.importRows('exp', changed));
+      expect(error.message).toMatch(/^cannot import: row 5: its hash does not match its content/);
+      unchanged(target);
+      const at = rows.map((r, i) => (i === 6 ? { ...r, at: r.at.replace('2026', '2027') } : r));
+      expect(refusal(() => target.importRows('exp', at)).row).toBe(7);
+      unchanged(target);
+      source.close();
+      target.close();
+    });
+
+    it('refuses a gap in a stream\'s versions even with a valid chain, and writes nothing', () => {
+      const { store: source, rows } = sourceLog();
+      const target = targetLog();
+      // rows[2] is exp/T0/s1/1 version 2; its next row (rows[4], version 3) then follows version 1
+      expect([rows[2]!.stream, rows[2]!.version, rows[4]!.version]).toEqual(['exp/T0/s1/1', 2, 3]);
+      const error = refusal(() => target.importRows('exp', rechain(rows.filter((_, i) => i !== 2))));
+      expect(error.message).toMatch(/^cannot import: row 4: stream exp\/T0\/s1\/1 goes from version 1 to 3/);
+      unchanged(target);
+      source.close();
+      target.close();
+    });
+
+    it('refuses an experiment that exists already, and writes nothing', () => {
+      const { store: source, rows } = sourceLog();
+      const target = targetLog();
+      target.importRows('exp', rows);
+      const head = target.head('exp');
+      const all = [...target.readExperiment('exp')];
+      expect(refusal(() => target.importRows('exp', rows)).message).toMatch(/experiment exp already exists in this log/);
+      expect(target.head('exp')).toEqual(head);
+      expect([...target.readExperiment('exp')]).toEqual(all);
+      source.close();
+      target.close();
+    });
+
+    it('refuses rows of another experiment, events that do not decode and events of a newer schema, naming the row', () => {
+      const { store: source, rows } = sourceLog();
+      const target = targetLog();
+      expect(refusal(() => target.importRows('exp2', rows)).message).toMatch(/row 1: it belongs to experiment "exp", not "exp2"/);
+      const badEvent = rechain(rows.map((r, i) => (i === 3 ? { ...r, data: r.data.replace('"attempt":1', '"attempt":0') } : r)));
+      expect(refusal(() => target.importRows('exp', badEvent)).message).toMatch(/row 4: stream exp\/T0\/s1\/2, version 2 cannot be read: .*data\.attempt/);
+      const newer = rechain(rows.map((r, i) => (i === 5 ? { ...r, schema: 99 } : r)));
+      expect(refusal(() => target.importRows('exp', newer)).message).toMatch(/row 6: .*event schema 99, newer than this expctl's/);
+      const badJson = rechain(rows.map((r, i) => (i === 1 ? { ...r, state: '{' } : r)));
+      expect(refusal(() => target.importRows('exp', badJson)).message).toMatch(/row 2: .*its state is not valid JSON/);
+      expect(refusal(() => target.importRows('exp', [])).message).toMatch(/no rows/);
+      unchanged(target);
+      source.close();
+      target.close();
     });
 
     it('gives the lease to one driver at a time and refuses a second, naming the holder (I7)', () => {

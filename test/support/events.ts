@@ -34,3 +34,5 @@ export const finished = (kind: Kind, child: string, outcome: 'completed' | 'fail
   ({ type: `${kind}.finished`, data: { child, outcome } }) as LifecycleEvent;
 
 export const retried = (kind: Kind, child: string) => ({ type: `${kind}.retried`, data: { child } }) as LifecycleEvent;
+
+export const reset = (to: string): EventOf<'operator.reset'> => ({ type: 'operator.reset', data: { to, operator } });

@@ -1,12 +1,20 @@
 import type { AnyMachineSnapshot } from 'xstate';
 import { pendingEffect } from '../../engine/index.js';
 import type { LifecycleEvent } from '../../schemas/events.js';
-import { completed, failed, finished, interrupted, resumed, retried, timerElapsed } from './events.js';
+import { completed, failed, finished, interrupted, reset, resumed, retried, timerElapsed } from './events.js';
 
 /** Outputs of the effects whose completion carries data the machine records. */
 const outputs: Record<string, unknown> = {
   loadTierConfig: { subtests: ['a'] },
   selectBestSubtest: { subtest: 'a', reason: 'highest median score' },
+};
+
+/** Operator resets exercised by the full alphabet: back to the start, and (parents) to the waiting state. */
+const RESET_TARGETS: Record<string, string[]> = {
+  run: ['run_pending', 'run_agent_complete'],
+  subtest: ['subtest_pending', 'subtest_runs_in_progress'],
+  tier: ['tier_pending', 'tier_subtests_running'],
+  experiment: ['exp_initializing', 'exp_tiers_running'],
 };
 
 const childKind: Record<string, 'run' | 'subtest' | 'tier' | undefined> = { experiment: 'tier', tier: 'subtest', subtest: 'run' };
@@ -35,6 +43,9 @@ export function candidateEvents(machineId: string, snapshot: AnyMachineSnapshot,
   }
   events.push(timerElapsed('retryAfter', 1_000), resumed());
   if (machineId === 'experiment') events.push(interrupted());
+  // only from a first attempt: each reset starts a new attempt, and the graph must stay finite and small
+  const { attempt } = snapshot.context as { attempt: number };
+  if (alphabet === 'full' && attempt === 1) for (const to of RESET_TARGETS[machineId] ?? []) events.push(reset(to));
   return events;
 }
 
