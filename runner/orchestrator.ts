@@ -45,7 +45,7 @@ export interface ExperimentRequest {
   onProgress?: (rows: CommittedRow[], actors: ReadonlyMap<string, ReplayedActor>) => void;
   clock?: () => number;
   lease?: { staleAfterMs: number; heartbeatMs: number };
-  collaborators?: (limits: { maxConcurrentRuns: number; maxConcurrentAgents: number }) => Collaborators;
+  collaborators?: (limits: { maxConcurrentRuns: number; maxConcurrentAgents: number }, registry: Registry) => Collaborators;
   /** Early stop (`--until-*`): actors stop once they reach these states; nothing is marked failed. */
   until?: UntilSpec;
   /** Re-execution (`--from-*`): the selected actors go back to a state before driving on. */
@@ -84,7 +84,7 @@ export async function driveExperiment(request: ExperimentRequest): Promise<Exper
   const clock = request.clock ?? Date.now;
   const registry = request.registry ?? lifecycleRegistry;
   const start = planStart(request, createResume({ registry }));
-  const collaborators = (request.collaborators ?? ((limits) => createCollaborators(limits, registry)))(start.config.limits);
+  const collaborators = (request.collaborators ?? createCollaborators)(start.config.limits, registry);
   const session = createSession(request, start, clock);
   const replayed = start.isNew ? null : collaborators.resume.load(request.store, start.key);
   const outcome = (alreadyComplete: boolean, held = 0, resets: string[] = []): ExperimentOutcome =>

@@ -1,50 +1,13 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EffectFailure, type EffectRequest } from '../../engine/index.js';
-import { createExecution } from '../../runner/execution.js';
-import { createFinalization } from '../../runner/finalization.js';
-import { createCollaborators, driveExperiment, loadRunConfig, type Collaborators } from '../../runner/orchestrator.js';
+import { driveExperiment, loadRunConfig } from '../../runner/orchestrator.js';
+import { fakes } from '../support/fake-collaborators.js';
 import type { RunnerEffect } from '../../runner/session.js';
 import { createMemoryStore } from '../../store/index.js';
 import { writeExperiment } from '../support/experiment.js';
 import { useTempDir } from '../support/temp.js';
 
 const tempDir = useTempDir();
-const done: RunnerEffect = async () => ({ output: null });
-
-/**
- * Fake collaborators: the real fan-out, admission, metrics and resume logic,
- * with every effect that touches git, processes or files replaced.
- */
-function fakes(log: string[], options: { failRuns?: (req: EffectRequest) => boolean; agentDelayMs?: number } = {}) {
-  return (limits: { maxConcurrentRuns: number; maxConcurrentAgents: number }): Collaborators => {
-    const real = createCollaborators(limits);
-    const execution = createExecution(limits);
-    const record = (name: string, fn: RunnerEffect = done): RunnerEffect => async (ctx, session) => {
-      log.push(`${ctx.request.stream}:${name}`);
-      return fn(ctx, session);
-    };
-    const stages = Object.fromEntries(Object.keys(execution.stages).map((name) => [name, record(name, async (ctx) => {
-      if (name === 'runAgent' && options.failRuns?.(ctx.request)) throw new EffectFailure('agent crashed', false);
-      if (name === 'runAgent' && options.agentDelayMs) await new Promise((r) => setTimeout(r, options.agentDelayMs));
-      return { output: null };
-    })])) as Collaborators['execution']['stages'];
-    const finalization = createFinalization();
-    return {
-      setup: { initializeExperiment: record('init'), prepareRepository: record('repo'), preflightChecks: record('preflight') },
-      execution: { ...execution, stages },
-      finalization: {
-        ...finalization,
-        buildRunResult: record('result'), writeRunReport: record('report'), cleanupWorktree: record('cleanup'),
-        aggregateSubtest: record('aggregate'), selectBestSubtest: record('best', async () => ({ output: { subtest: 'a', reason: 'fake' } })),
-        writeTierReport: record('tierReport'), completeTier: record('completeTier'),
-        writeExperimentReports: record('expReports'), completeExperiment: record('expComplete'),
-      },
-      resume: real.resume,
-    };
-  };
-}
-
 describe('orchestrator (fake collaborators)', () => {
   it('drives setup, tier groups in dependency order, every run stage, then reports', async () => {
     const dir = tempDir();
@@ -70,8 +33,8 @@ describe('orchestrator (fake collaborators)', () => {
     const metrics: { metric: string; labels: Record<string, string> }[] = [];
     await driveExperiment({
       store, resultsDir: join(dir, 'results'), config: loadRunConfig(writeExperiment(dir)),
-      collaborators: (limits) => {
-        const c = collaborators(limits);
+      collaborators: (limits, registry) => {
+        const c = collaborators(limits, registry);
         return { ...c, finalization: { ...c.finalization, actorFinished: (session, actor, outcome, row) => {
           c.finalization.actorFinished(session, actor, outcome, row);
           metrics.push(...session.metrics.records.slice(metrics.length));
@@ -91,8 +54,8 @@ describe('orchestrator (fake collaborators)', () => {
     const config = writeExperiment(dir, { limits: { maxConcurrentRuns: 3, maxConcurrentAgents: 1 } });
     await driveExperiment({
       store: createMemoryStore(), resultsDir: join(dir, 'results'), config: loadRunConfig(config),
-      collaborators: (limits) => {
-        const c = fakes(log)(limits);
+      collaborators: (limits, registry) => {
+        const c = fakes(log)(limits, registry);
         const runAgent: RunnerEffect = async (ctx, s) => {
           peak = Math.max(peak, ++agents);
           await new Promise((r) => setTimeout(r, 5));

@@ -1,0 +1,41 @@
+import { EffectFailure, type EffectRequest, type Registry } from '../../engine/index.js';
+import { createExecution } from '../../runner/execution.js';
+import { createFinalization } from '../../runner/finalization.js';
+import { createCollaborators, type Collaborators } from '../../runner/orchestrator.js';
+import type { RunnerEffect } from '../../runner/session.js';
+
+const done: RunnerEffect = async () => ({ output: null });
+
+/**
+ * Fake collaborators: the real fan-out, admission, metrics and resume logic,
+ * with every effect that touches git, processes or files replaced.
+ */
+export function fakes(log: string[], options: { failRuns?: (req: EffectRequest) => boolean; agentDelayMs?: number } = {}) {
+  return (limits: { maxConcurrentRuns: number; maxConcurrentAgents: number }, registry?: Registry): Collaborators => {
+    const real = createCollaborators(limits, registry);
+    const execution = createExecution(limits);
+    const record = (name: string, fn: RunnerEffect = done): RunnerEffect => async (ctx, session) => {
+      log.push(`${ctx.request.stream}:${name}`);
+      return fn(ctx, session);
+    };
+    const stages = Object.fromEntries(Object.keys(execution.stages).map((name) => [name, record(name, async (ctx) => {
+      if (name === 'runAgent' && options.failRuns?.(ctx.request)) throw new EffectFailure('agent crashed', false);
+      if (name === 'runAgent' && options.agentDelayMs) await new Promise((r) => setTimeout(r, options.agentDelayMs));
+      return { output: null };
+    })])) as Collaborators['execution']['stages'];
+    const finalization = createFinalization();
+    return {
+      setup: { initializeExperiment: record('init'), prepareRepository: record('repo'), preflightChecks: record('preflight') },
+      execution: { ...execution, stages },
+      finalization: {
+        ...finalization,
+        buildRunResult: record('result'), writeRunReport: record('report'), cleanupWorktree: record('cleanup'),
+        aggregateSubtest: record('aggregate'), selectBestSubtest: record('best', async () => ({ output: { subtest: 'a', reason: 'fake' } })),
+        writeTierReport: record('tierReport'), completeTier: record('completeTier'),
+        writeExperimentReports: record('expReports'), completeExperiment: record('expComplete'),
+      },
+      resume: real.resume,
+    };
+  };
+}
+
