@@ -56,7 +56,7 @@ async function drive(io: Io, options: RunOptions, what: What): Promise<void> {
       resultsDir,
       signal: options.signal,
       reason: options.reason,
-      onProgress: (rows: CommittedRow[], actors: ReadonlyMap<string, ReplayedActor>) => progress.update(rows, actors),
+      watchers: [{ rows: (rows: CommittedRow[], actors: ReadonlyMap<string, ReplayedActor>) => progress.update(rows, actors) }],
     });
     progress.done();
     report(io, outcome, options.json ?? false);

@@ -42,7 +42,8 @@ export interface ExperimentRequest {
   reason?: string;
   /** Aborting stops the experiment; the reason ("SIGINT" / "SIGTERM") is recorded. */
   signal?: AbortSignal;
-  onProgress?: (rows: CommittedRow[], actors: ReadonlyMap<string, ReplayedActor>) => void;
+  /** Who watches the run as it happens: progress display, inspector, metrics. */
+  watchers?: ExperimentWatcher[];
   clock?: () => number;
   lease?: { staleAfterMs: number; heartbeatMs: number };
   collaborators?: (limits: { maxConcurrentRuns: number; maxConcurrentAgents: number }, registry: Registry) => Collaborators;
@@ -53,6 +54,15 @@ export interface ExperimentRequest {
   /** The machines (tests pass changed ones); the lifecycle machines by default. */
   registry?: Registry;
 }
+
+/** Sees an experiment being driven: its actors when driving starts, every append, and how it ended. */
+export interface ExperimentWatcher {
+  started?(key: string, actors: ReadonlyMap<string, ReplayedActor>, registry: Registry): void;
+  rows?(rows: CommittedRow[], actors: ReadonlyMap<string, ReplayedActor>): void;
+  ended?(key: string, actors: ReadonlyMap<string, ReplayedActor>, how: EndKind): void | Promise<void>;
+}
+
+export type EndKind = 'complete' | 'failed' | 'interrupted' | 'paused' | 'error';
 
 export interface UntilSpec {
   experiment?: string;
@@ -112,13 +122,21 @@ export async function driveExperiment(request: ExperimentRequest): Promise<Exper
       void runtime.stop(error);
     }
   }, lease.heartbeatMs);
+  for (const watcher of request.watchers ?? []) watcher.started?.(start.key, runtime.actors, registry);
+  let how: EndKind = 'error';
   try {
     if (request.signal?.aborted) throw new InterruptedError(start.key, String(request.signal.reason));
     const resets = await begin(runtime, session, collaborators, start, { takenOver, from: request.from, upgraded: replayed?.machineChanges ?? [] });
     await runtime.whenIdle();
     if (lost) throw lost;
-    return finish(runtime, session, request, (held) => outcome(false, held, resets));
+    const done = finish(runtime, session, request, (held) => outcome(false, held, resets));
+    how = done.held > 0 ? 'paused' : 'complete';
+    return done;
+  } catch (error) {
+    how = error instanceof InterruptedError ? 'interrupted' : error instanceof ExperimentFailedError ? 'failed' : 'error';
+    throw error;
   } finally {
+    for (const watcher of request.watchers ?? []) await watcher.ended?.(start.key, runtime.actors, how);
     clearInterval(heartbeat);
     request.signal?.removeEventListener('abort', onAbort);
     request.store.releaseLease(start.key, holder.id);
@@ -168,7 +186,7 @@ function createRuntime(request: ExperimentRequest, session: Session, c: Collabor
             c.finalization.actorFinished(session, actor, outcome, row);
             if (actor.entry.id === 'run') c.execution.runEnded(actor.stream);
           }
-          request.onProgress?.(rows, runtime.actors);
+          for (const watcher of request.watchers ?? []) watcher.rows?.(rows, runtime.actors);
           spawnReadyTiers(runtime, session, c);
         },
       },
@@ -253,7 +271,7 @@ function holdAt(until: UntilSpec, execution: Execution): (request: EffectRequest
   };
 }
 
-async function finish(runtime: Runtime, session: Session, request: ExperimentRequest, outcome: (held: number) => ExperimentOutcome): Promise<ExperimentOutcome> {
+function finish(runtime: Runtime, session: Session, request: ExperimentRequest, outcome: (held: number) => ExperimentOutcome): ExperimentOutcome {
   const experiment = runtime.actors.get(session.key)!;
   if (request.signal?.aborted && !isFinal(experiment.snapshot)) {
     runtime.send(session.key, { type: 'operator.interrupted', data: { operator: session.operator, signal: String(request.signal.reason) } }, 'operator');
