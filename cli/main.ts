@@ -119,6 +119,7 @@ function withDriveOptions(command: Command): Command {
     .addOption(new Option('--filter-status <status>', 'with --from-*: only runs (or tiers) that passed or failed').choices(['passed', 'failed']))
     .option('--dry-run', 'with --from-*: print what would be reset, change nothing')
     .option('--reason <text>', 'why: recorded with the operator events of this run')
+    .option('--metrics-file <path>', 'write Prometheus metrics (text format) there every 5 s and at the end')
     .option('--json', 'print the outcome as JSON, no progress');
 }
 

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { CommittedRow, ReplayedActor } from '../engine/index.js';
-import { driveExperiment, loadRunConfig, previewResets, type ExperimentOutcome, type ExperimentRequest, type UntilSpec } from '../runner/orchestrator.js';
+import { createMetrics, metricsFileWatcher } from '../runner/metrics.js';
+import { driveExperiment, loadRunConfig, previewResets, type ExperimentOutcome, type ExperimentRequest, type ExperimentWatcher, type UntilSpec } from '../runner/orchestrator.js';
 import { logFile } from '../runner/paths.js';
 import { checkStateName, type FromSpec, type Level } from '../runner/reexecute.js';
 import { openStore } from '../store/index.js';
@@ -27,6 +28,8 @@ export interface RunOptions {
   filterRun?: string[];
   filterStatus?: 'passed' | 'failed';
   dryRun?: boolean;
+  /** Write Prometheus metrics here while running and at the end. */
+  metricsFile?: string;
 }
 
 /** `expctl run <config>`: start an experiment, or continue the one with the config's id. */
@@ -49,15 +52,11 @@ async function drive(io: Io, options: RunOptions, what: What): Promise<void> {
   if (options.dryRun) return dryRun(io, resultsDir, what);
   const store = openStore(logFile(resultsDir));
   const progress = createProgress(io, { quiet: options.json ?? false });
+  const metrics = createMetrics();
+  const watchers: ExperimentWatcher[] = [{ rows: (rows: CommittedRow[], actors: ReadonlyMap<string, ReplayedActor>) => progress.update(rows, actors) }];
+  if (options.metricsFile) watchers.push(metricsFileWatcher(metrics, resolve(io.cwd, options.metricsFile)));
   try {
-    const outcome = await driveExperiment({
-      ...what,
-      store,
-      resultsDir,
-      signal: options.signal,
-      reason: options.reason,
-      watchers: [{ rows: (rows: CommittedRow[], actors: ReadonlyMap<string, ReplayedActor>) => progress.update(rows, actors) }],
-    });
+    const outcome = await driveExperiment({ ...what, store, resultsDir, signal: options.signal, reason: options.reason, metrics, watchers });
     progress.done();
     report(io, outcome, options.json ?? false);
   } finally {

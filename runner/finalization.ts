@@ -1,10 +1,11 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
-import { outputOf, type ReplayedActor } from '../engine/index.js';
+import { isFinal, outputOf, stateMeta, type ReplayedActor } from '../engine/index.js';
 import type { ExperimentContext, SubtestContext, TierContext } from '../machines/index.js';
 import { RunResult, TierResult, type ExperimentResult } from '../schemas/results.js';
 import type { StoredRow } from '../store/types.js';
 import { removeWorktree } from './git.js';
+import type { Outcome } from './metrics.js';
 import { streams } from './paths.js';
 import { experimentReport, experimentSummary, runReport, subtestReport, tierReport, tierSummary } from './reports.js';
 import { experimentResult, knownCostRuns, selectBest, subtestResult, tierResult, type TierSubtest } from './results.js';
@@ -27,6 +28,17 @@ export interface Finalization {
   completeExperiment: RunnerEffect;
   /** An actor reached an outcome: record its duration, whatever the outcome (SPEC §4). */
   actorFinished(session: Session, actor: ReplayedActor, outcome: 'completed' | 'failed', row: StoredRow): void;
+  /** The driver was interrupted: record how long every run, subtest and tier still under way had been going. */
+  actorsInterrupted(session: Session, actors: ReadonlyMap<string, ReplayedActor>): void;
+}
+
+/** A run's, subtest's or tier's duration from its creation to `end`, by outcome. */
+function recordDuration(session: Session, actor: ReplayedActor, outcome: Outcome, end: number): void {
+  const level = actor.entry.id;
+  if (level !== 'run' && level !== 'subtest' && level !== 'tier') return;
+  const created = session.store.readStream(actor.stream, { toVersion: 1 })[0]!;
+  const { tier, subtest } = actor.snapshot.context as { tier?: string; subtest?: string };
+  session.metrics.duration(level, outcome, { tier, subtest }, Math.max(0, end - Date.parse(created.at)));
 }
 
 export function createFinalization(): Finalization {
@@ -111,12 +123,13 @@ export function createFinalization(): Finalization {
     },
 
     actorFinished(session, actor, outcome, row) {
-      const created = session.store.readStream(actor.stream, { toVersion: 1 })[0]!;
-      const value = Date.parse(row.at) - Date.parse(created.at);
-      const context = actor.snapshot.context as { tier?: string; subtest?: string };
-      const labels = { outcome, ...(context.tier ? { tier: context.tier } : {}), ...(context.subtest ? { subtest: context.subtest } : {}) };
-      const metric = ({ tier: 'tier_duration_ms', subtest: 'subtest_duration_ms', run: 'run_duration_ms' } as const)[actor.entry.id as 'tier'];
-      if (metric) session.metrics.record({ metric, value, labels });
+      recordDuration(session, actor, outcome, Date.parse(row.at));
+    },
+
+    actorsInterrupted(session, actors) {
+      for (const actor of actors.values()) {
+        if (!isFinal(actor.snapshot) && stateMeta(actor.snapshot).outcome === undefined) recordDuration(session, actor, 'interrupted', session.clock());
+      }
     },
   };
 }

@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { isFinal, Runtime, stateMeta, type CommittedRow, type EffectHandler, type EffectRequest, type MachineChange, type Registry, type ReplayedActor } from '../engine/index.js';
 import { lifecycleRegistry, type ExperimentContext } from '../machines/index.js';
-import type { EventStore, Lease } from '../store/types.js';
+import type { EventStore, Lease, StateValue, StoredRow } from '../store/types.js';
 import { ExperimentCompleteError, ExperimentFailedError, InterruptedError, NothingToRedoError } from './errors.js';
 import { createExecution, type Execution } from './execution.js';
 import { createFinalization, type Finalization } from './finalization.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import { currentOperator } from './operator.js';
 import { experimentPaths } from './paths.js';
 import { createResume, type RecordedStart, type Resume } from './resume.js';
@@ -42,8 +42,10 @@ export interface ExperimentRequest {
   reason?: string;
   /** Aborting stops the experiment; the reason ("SIGINT" / "SIGTERM") is recorded. */
   signal?: AbortSignal;
-  /** Who watches the run as it happens: progress display, inspector, metrics. */
+  /** Who watches the run as it happens: progress display, inspector, metrics file. */
   watchers?: ExperimentWatcher[];
+  /** Where this run's metrics go (default: a fresh registry per experiment). */
+  metrics?: Metrics;
   clock?: () => number;
   lease?: { staleAfterMs: number; heartbeatMs: number };
   collaborators?: (limits: { maxConcurrentRuns: number; maxConcurrentAgents: number }, registry: Registry) => Collaborators;
@@ -96,7 +98,9 @@ export async function driveExperiment(request: ExperimentRequest): Promise<Exper
   const start = planStart(request, createResume({ registry }));
   const collaborators = (request.collaborators ?? createCollaborators)(start.config.limits, registry);
   const session = createSession(request, start, clock);
+  const loading = performance.now();
   const replayed = start.isNew ? null : collaborators.resume.load(request.store, start.key);
+  if (replayed) session.metrics.replayDuration(performance.now() - loading);
   const outcome = (alreadyComplete: boolean, held = 0, resets: string[] = []): ExperimentOutcome =>
     ({ key: start.key, state: String(session.actors.get(start.key)?.snapshot.value), dir: session.paths.dir, alreadyComplete, held, resets });
   if (request.from && start.isNew) throw new NothingToRedoError(start.key);
@@ -129,7 +133,7 @@ export async function driveExperiment(request: ExperimentRequest): Promise<Exper
     const resets = await begin(runtime, session, collaborators, start, { takenOver, from: request.from, upgraded: replayed?.machineChanges ?? [] });
     await runtime.whenIdle();
     if (lost) throw lost;
-    const done = finish(runtime, session, request, (held) => outcome(false, held, resets));
+    const done = finish(runtime, session, collaborators, request, (held) => outcome(false, held, resets));
     how = done.held > 0 ? 'paused' : 'complete';
     return done;
   } catch (error) {
@@ -159,9 +163,10 @@ export function previewResets(request: ExperimentRequest & { from: FromSpec }): 
 
 function createSession(request: ExperimentRequest, start: StartPlan, clock: () => number): Session {
   const paths = experimentPaths(request.resultsDir, start.key);
+  request.metrics?.setExperiment(start.key);
   return {
     key: start.key, config: start.config, configDir: start.configDir, paths, store: request.store, clock,
-    metrics: createMetrics(paths.metrics, clock), actors: new Map(), operator: currentOperator(request.reason),
+    metrics: request.metrics ?? createMetrics(start.key), actors: new Map(), operator: currentOperator(request.reason),
   };
 }
 
@@ -179,7 +184,9 @@ function createRuntime(request: ExperimentRequest, session: Session, c: Collabor
       backoffMs: (failures) => Math.min(60_000, backoff * 2 ** (failures - 1)),
       observer: {
         committed: (rows, runtime) => {
+          session.metrics.eventsAppended(rows.length);
           for (const { row, before } of rows) {
+            countRetriesAndPauses(session, row, before);
             const actor = runtime.actors.get(row.stream)!;
             const { outcome } = stateMeta(actor.snapshot);
             if (!outcome || JSON.stringify(before) === JSON.stringify(row.state) || actor.version !== row.version) continue;
@@ -193,6 +200,12 @@ function createRuntime(request: ExperimentRequest, session: Session, c: Collabor
     },
     actors,
   );
+}
+
+/** A failed attempt that leaves the actor in its state is retried; entering run_rate_limited is a pause. */
+function countRetriesAndPauses(session: Session, row: StoredRow, before: StateValue | null): void {
+  if (row.event.type === 'effect.failed' && JSON.stringify(row.state) === JSON.stringify(before)) session.metrics.effectRetry(row.event.data.effect);
+  if (row.state === 'run_rate_limited' && before !== 'run_rate_limited') session.metrics.rateLimitPause();
 }
 
 /** Routes each effect a state names to the collaborator that implements it. */
@@ -271,9 +284,10 @@ function holdAt(until: UntilSpec, execution: Execution): (request: EffectRequest
   };
 }
 
-function finish(runtime: Runtime, session: Session, request: ExperimentRequest, outcome: (held: number) => ExperimentOutcome): ExperimentOutcome {
+function finish(runtime: Runtime, session: Session, c: Collaborators, request: ExperimentRequest, outcome: (held: number) => ExperimentOutcome): ExperimentOutcome {
   const experiment = runtime.actors.get(session.key)!;
   if (request.signal?.aborted && !isFinal(experiment.snapshot)) {
+    c.finalization.actorsInterrupted(session, runtime.actors);
     runtime.send(session.key, { type: 'operator.interrupted', data: { operator: session.operator, signal: String(request.signal.reason) } }, 'operator');
     throw new InterruptedError(session.key, String(request.signal.reason));
   }

@@ -8,7 +8,6 @@ export function experimentPaths(resultsDir: string, key: string) {
     ...reports(root),
     repo: join(root, 'repo'),
     config: join(root, 'config.json'),
-    metrics: join(root, 'metrics.jsonl'),
     tier: (tier: string) => reports(join(root, tier)),
     subtest: (tier: string, subtest: string) => reports(join(root, tier, subtest)),
     run: (tier: string, subtest: string, run: number) => runPaths(join(root, tier, subtest, `run-${String(run).padStart(2, '0')}`)),

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, isAlive, startCli, until } from '../support/cli.js';
 import { parseCounter, writeCountingExperiment } from '../support/cli-experiment.js';
+import { sample } from '../support/prometheus.js';
 import { useTempDir } from '../support/temp.js';
 
 const tempDir = useTempDir();
@@ -23,7 +24,8 @@ describe('SIGINT and SIGTERM through the CLI (SPEC §2.6)', () => {
     expect(baseline.code, baseline.stderr).toBe(0);
 
     const resultsDir = join(dir, 'results');
-    const child = startCli(['--results-dir', resultsDir, 'run', config], { env });
+    const metricsFile = join(dir, 'metrics.prom');
+    const child = startCli(['--results-dir', resultsDir, 'run', config, '--metrics-file', metricsFile], { env });
     const agents = await until(() => {
       const lines = existsSync(counter) ? parseCounter(readFileSync(counter, 'utf8')).filter((l) => l.who === 'agent') : [];
       return lines.length >= 2 ? lines : undefined;
@@ -34,6 +36,10 @@ describe('SIGINT and SIGTERM through the CLI (SPEC §2.6)', () => {
     expect(stopped.stderr).toContain(`interrupted by ${signal}`);
     expect(stopped.stderr).toContain('expctl resume exp-1');
     for (const agent of agents) expect(isAlive(agent.pid), `agent ${agent.pid} still running`).toBe(false);
+    // SPEC §4/§8: durations are recorded for interrupted work too, in the metrics file written at exit
+    const metrics = readFileSync(metricsFile, 'utf8');
+    expect(sample(metrics, 'expctl_run_duration_seconds_count', { experiment: 'exp-1', tier: 'T0', outcome: 'interrupted' })).toBeGreaterThan(0);
+    expect(sample(metrics, 'expctl_tier_duration_seconds_count', { tier: 'T0', outcome: 'interrupted' })).toBe(1);
 
     const status = JSON.parse((await cli(['--results-dir', resultsDir, 'status', 'exp-1', '--json'])).stdout);
     expect(status).toMatchObject({ state: 'exp_interrupted', driver: null });

@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createMetrics } from '../../runner/metrics.js';
 import { driveExperiment, loadRunConfig } from '../../runner/orchestrator.js';
 import { fakes } from '../support/fake-collaborators.js';
+import { sample } from '../support/prometheus.js';
 import type { RunnerEffect } from '../../runner/session.js';
 import { createMemoryStore } from '../../store/index.js';
 import { writeExperiment } from '../support/experiment.js';
@@ -28,22 +30,34 @@ describe('orchestrator (fake collaborators)', () => {
 
   it('records the tier duration when a tier succeeds and when it fails (SPEC §4)', async () => {
     const dir = tempDir();
-    const store = createMemoryStore();
-    const collaborators = fakes([], { failRuns: (req) => req.stream.startsWith('exp-1/T1/') });
-    const metrics: { metric: string; labels: Record<string, string> }[] = [];
+    const metrics = createMetrics('exp-1');
     await driveExperiment({
-      store, resultsDir: join(dir, 'results'), config: loadRunConfig(writeExperiment(dir)),
-      collaborators: (limits, registry) => {
-        const c = collaborators(limits, registry);
-        return { ...c, finalization: { ...c.finalization, actorFinished: (session, actor, outcome, row) => {
-          c.finalization.actorFinished(session, actor, outcome, row);
-          metrics.push(...session.metrics.records.slice(metrics.length));
-        } } };
-      },
+      store: createMemoryStore(), resultsDir: join(dir, 'results'), config: loadRunConfig(writeExperiment(dir)), metrics,
+      collaborators: fakes([], { failRuns: (req) => req.stream.startsWith('exp-1/T1/') }),
     });
-    const tiers = metrics.filter((m) => m.metric === 'tier_duration_ms').map((m) => `${m.labels.tier}:${m.labels.outcome}`);
-    expect(tiers.sort()).toEqual(['T0:completed', 'T1:failed', 'T2:completed']);
-    expect(metrics.filter((m) => m.metric === 'run_duration_ms' && m.labels.outcome === 'failed')).toHaveLength(2);
+    const text = await metrics.text();
+    for (const [tier, outcome] of [['T0', 'completed'], ['T1', 'failed'], ['T2', 'completed']] as const) {
+      expect(sample(text, 'expctl_tier_duration_seconds_count', { experiment: 'exp-1', tier, outcome })).toBe(1);
+    }
+    expect(sample(text, 'expctl_run_duration_seconds_count', { tier: 'T1', subtest: 'a', outcome: 'failed' })).toBe(2);
+    expect(sample(text, 'expctl_events_appended_total', { experiment: 'exp-1' })).toBeGreaterThan(100);
+  });
+
+  it('records the durations of runs, subtests and tiers cut short by an interrupt, and of the retries', async () => {
+    const dir = tempDir();
+    const metrics = createMetrics('exp-1');
+    const controller = new AbortController();
+    const drive = driveExperiment({
+      store: createMemoryStore(), resultsDir: join(dir, 'results'), metrics, signal: controller.signal,
+      config: loadRunConfig(writeExperiment(dir, { limits: { maxConcurrentRuns: 8, maxConcurrentAgents: 8 } })),
+      collaborators: fakes([], { agentDelayMs: 200, failRuns: (req) => req.stream === 'exp-1/T0/a/1' && req.attempt === 1, retryable: true }),
+    });
+    setTimeout(() => controller.abort('SIGINT'), 100);
+    await expect(drive).rejects.toMatchObject({ code: 'EXPCTL_INTERRUPTED' });
+    const text = await metrics.text();
+    expect(sample(text, 'expctl_run_duration_seconds_count', { tier: 'T0', subtest: 'a', outcome: 'interrupted' })).toBeGreaterThan(0);
+    expect(sample(text, 'expctl_tier_duration_seconds_count', { tier: 'T0', outcome: 'interrupted' })).toBe(1);
+    expect(sample(text, 'expctl_effect_retries_total', { effect: 'runAgent' })).toBe(1);
   });
 
   it('keeps at most maxConcurrentAgents agents and maxConcurrentRuns runs going', async () => {

@@ -10,7 +10,7 @@ const done: RunnerEffect = async () => ({ output: null });
  * Fake collaborators: the real fan-out, admission, metrics and resume logic,
  * with every effect that touches git, processes or files replaced.
  */
-export function fakes(log: string[], options: { failRuns?: (req: EffectRequest) => boolean; agentDelayMs?: number } = {}) {
+export function fakes(log: string[], options: { failRuns?: (req: EffectRequest) => boolean; agentDelayMs?: number; retryable?: boolean } = {}) {
   return (limits: { maxConcurrentRuns: number; maxConcurrentAgents: number }, registry?: Registry): Collaborators => {
     const real = createCollaborators(limits, registry);
     const execution = createExecution(limits);
@@ -19,7 +19,7 @@ export function fakes(log: string[], options: { failRuns?: (req: EffectRequest) 
       return fn(ctx, session);
     };
     const stages = Object.fromEntries(Object.keys(execution.stages).map((name) => [name, record(name, async (ctx) => {
-      if (name === 'runAgent' && options.failRuns?.(ctx.request)) throw new EffectFailure('agent crashed', false);
+      if (name === 'runAgent' && options.failRuns?.(ctx.request)) throw new EffectFailure('agent crashed', options.retryable ?? false);
       if (name === 'runAgent' && options.agentDelayMs) await new Promise((r) => setTimeout(r, options.agentDelayMs));
       return { output: null };
     })])) as Collaborators['execution']['stages'];
