@@ -27,51 +27,6 @@ export class GitError extends ExpctlError {
   }
 }
 
-/** The task repository named by task.repo / task.commit cannot be prepared. */
-export class TaskRepoError extends ExpctlError {
-  constructor(readonly source: string, message: string, hint: string, options?: { cause?: unknown }) {
-    super('EXPCTL_TASK_REPO', message, hint, options);
-  }
-
-  static missing(source: string): TaskRepoError {
-    return new TaskRepoError(
-      source,
-      `task repository ${shownPath(source)} does not exist`,
-      'fix task.repo in the experiment file: a git URL, a git repository or a folder',
-    );
-  }
-
-  static notADirectory(source: string): TaskRepoError {
-    return new TaskRepoError(
-      source,
-      `task repository ${shownPath(source)} is not a directory`,
-      'fix task.repo in the experiment file: a git URL, a git repository or a folder',
-    );
-  }
-
-  static unknownCommit(source: string, commit: string, repoDir: string): TaskRepoError {
-    return new TaskRepoError(
-      source,
-      `commit ${commit} is not in task repository ${source} (cloned into ${repoDir})`,
-      'fix task.commit in the experiment file: a branch, tag or SHA that exists in task.repo',
-    );
-  }
-
-  static copyFailed(source: string, into: string, cause: unknown): TaskRepoError {
-    return new TaskRepoError(
-      source,
-      `cannot copy task folder ${source} into ${into}: ${(cause as Error).message}`,
-      'task.repo must be readable and must not contain the results directory',
-      { cause },
-    );
-  }
-}
-
-/** A path as given, with where it resolves to when it is relative. */
-function shownPath(path: string): string {
-  return resolve(path) === path ? path : `${path} (${resolve(path)})`;
-}
-
 /** A workspace path that would take the task repository down with it. */
 export class WorkspacePathError extends ExpctlError {
   constructor(readonly repoDir: string, readonly workspace: string) {
@@ -123,7 +78,7 @@ function gitEnv(cwd: string): NodeJS.ProcessEnv {
 }
 
 /** Runs git in cwd and returns its stdout; rejects with GitError. */
-async function git(cwd: string, args: string[]): Promise<string> {
+export async function git(cwd: string, args: string[]): Promise<string> {
   try {
     const { stdout } = await execFileAsync('git', [...CONFIG, ...args], {
       cwd, env: gitEnv(cwd), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024,
@@ -161,11 +116,11 @@ function firstLine(text: string): string {
 }
 
 /** Hides the password of `scheme://user:password@host` so it never reaches a log. */
-function redact(text: string): string {
+export function redact(text: string): string {
   return text.replace(/(:\/\/[^/@\s:]*):[^/@\s]*@/g, '$1:***@');
 }
 
-async function exists(path: string): Promise<boolean> {
+export async function exists(path: string): Promise<boolean> {
   return stat(path).then(() => true, () => false);
 }
 
@@ -175,78 +130,9 @@ async function revParse(repo: string, rev: string): Promise<string> {
 }
 
 /** Full SHA of rev as a commit in repo, or null when it does not name one. */
-async function tryRevParse(repo: string, rev: string): Promise<string | null> {
+export async function tryRevParse(repo: string, rev: string): Promise<string | null> {
   const args = ['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`];
   return git(repo, args).then((out) => out.trim() || null, () => null);
-}
-
-type SourceKind = 'url' | 'repository' | 'folder';
-
-const URL_LIKE = /^[a-z][a-z0-9+.-]*:\/\//i;
-const SCP_LIKE = /^[^\s/@:]+@[^\s/:]+:/;
-
-async function sourceKind(source: string): Promise<SourceKind> {
-  if (URL_LIKE.test(source) || SCP_LIKE.test(source)) return 'url';
-  const info = await stat(source).catch(() => null);
-  if (!info) throw TaskRepoError.missing(source);
-  if (!info.isDirectory()) throw TaskRepoError.notADirectory(source);
-  if (await exists(join(source, '.git'))) return 'repository';
-  // A bare repository, checked by its layout (as git does) rather than by asking git.
-  const bare = await Promise.all(['HEAD', 'objects', 'refs'].map((name) => exists(join(source, name))));
-  return bare.every(Boolean) ? 'repository' : 'folder';
-}
-
-/** Resolves commit in a prepared repo: local names, then origin's branches, then (if allowed) a fetch. */
-async function resolveTaskCommit(repoDir: string, commit: string, fetch: boolean): Promise<string | null> {
-  if (commit.startsWith('-')) return null;
-  const found = (await tryRevParse(repoDir, commit)) ?? (await tryRevParse(repoDir, `refs/remotes/origin/${commit}`));
-  if (found || !fetch) return found;
-  // A SHA on no branch or tag of the source is not cloned; ask for it by name.
-  const fetched = await git(repoDir, ['fetch', '--quiet', 'origin', commit]).then(() => true, () => false);
-  return fetched ? tryRevParse(repoDir, 'FETCH_HEAD') : null;
-}
-
-async function snapshotFolder(source: string, into: string): Promise<void> {
-  try {
-    await cp(source, into, { recursive: true, verbatimSymlinks: true, errorOnExist: true, force: false });
-  } catch (error) {
-    throw TaskRepoError.copyFailed(source, into, error);
-  }
-  await git(into, ['init', '-q', '-b', 'main']);
-  await git(into, ['add', '-A']);
-  await git(into, ['commit', '--allow-empty', '--no-verify', '-q', '-m', 'expctl: task snapshot']);
-}
-
-/**
- * Prepares the task repository once per experiment: clones a git URL or local
- * repository into `into`, or snapshots a plain folder as a one-commit repo, and
- * resolves `commit` in it to a full SHA. Reuses a previous prepare of `into`
- * when the commit resolves there; redoes an interrupted one.
- *
- * @example const { repoDir, commit } = await prepareTaskRepo({ source: './tasks/t1', commit: 'HEAD', into: 'results/exp/repo' });
- */
-export async function prepareTaskRepo(options: {
-  source: string;
-  commit: string;
-  into: string;
-}): Promise<{ repoDir: string; commit: string }> {
-  const into = resolve(options.into);
-  if (await exists(join(into, '.git'))) {
-    const reused = await resolveTaskCommit(into, options.commit, false);
-    if (reused) return { repoDir: into, commit: reused };
-  }
-  const kind = await sourceKind(options.source);
-  const source = kind === 'url' ? options.source : resolve(options.source);
-  await rm(into, { recursive: true, force: true });
-  await mkdir(dirname(into), { recursive: true });
-  if (kind === 'folder') await snapshotFolder(source, into);
-  // --no-local: a full copy of the objects, no hardlinks or alternates into the source.
-  else await git(dirname(into), ['clone', '--quiet', '--no-local', '--', source, into]);
-  const commit = await resolveTaskCommit(into, options.commit, kind !== 'folder');
-  if (!commit) throw TaskRepoError.unknownCommit(redact(options.source), options.commit, into);
-  // Keeps a fetched, otherwise unreferenced commit alive.
-  await git(into, ['update-ref', 'refs/expctl/task', commit]);
-  return { repoDir: into, commit };
 }
 
 function assertSeparate(repoDir: string, workspace: string): void {

@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ExpctlError } from '../util/errors.js';
+import { processStartTicks, waitForGroupsGone } from '../util/procfs.js';
 
 /**
  * Agent and judge commands run as child processes. Each command leads its own
@@ -68,23 +68,11 @@ export class CommandOutputError extends ExpctlError {
 }
 
 /** Process groups that were signalled but still had living members when the wait ended. */
-export class StrayProcessError extends ExpctlError {
-  constructor(readonly pgids: number[], readonly waitedMs: number) {
-    super(
-      'EXPCTL_STRAY_PROCESS',
-      `process group(s) ${pgids.join(', ')} still have living members ${Math.round(waitedMs / 1000)} s after SIGKILL`,
-      `a process may be stuck in the kernel (e.g. on a network file system); inspect it with \`ps -o pid,stat,cmd -g ${pgids[0] ?? ''}\` and retry once it is gone`,
-    );
-  }
-}
 
 const DEFAULT_GRACE_MS = 2000;
 /** setTimeout fires at once for larger delays, so longer timeouts are capped (~24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const GROUP_GONE_WAIT_MS = 2000;
-const STRAY_GRACE_MS = 1000;
-const STRAY_WAIT_MS = 5000;
-const POLL_MS = 20;
 
 /**
  * Runs one command in its own process group, output going straight to files,
@@ -213,7 +201,7 @@ function supervise(child: ChildProcess, pgid: number, spec: CommandSpec, started
  * Sends a signal to a whole process group; false when there was nobody to
  * signal (ESRCH) or nobody we may signal (EPERM).
  */
-function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
+export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
   // kill(0) and kill(-1) would hit our own group or every process we may signal.
   if (!Number.isInteger(pgid) || pgid <= 1) return false;
   try {
@@ -274,121 +262,4 @@ export function lastJsonLine(text: string): Record<string, unknown> | null {
     }
   }
   return null;
-}
-
-interface ProcStat {
-  state: string;
-  pgrp: number;
-  startTicks: number;
-}
-
-/** Parses /proc/<pid>/stat; the comm field may contain spaces and parentheses, so fields are counted from the last ')'. */
-function readStat(pid: number): ProcStat | null {
-  if (!Number.isInteger(pid) || pid <= 0) return null;
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  } catch {
-    return null;
-  }
-  // After "pid (comm) " come fields 3 (state), 4 (ppid), 5 (pgrp), … 22 (starttime).
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  const pgrp = Number(fields[2]);
-  const startTicks = Number(fields[19]);
-  if (fields[0] === undefined || !Number.isInteger(pgrp) || !Number.isInteger(startTicks)) return null;
-  return { state: fields[0], pgrp, startTicks };
-}
-
-/**
- * Start time of a process in clock ticks since boot (field 22 of
- * /proc/<pid>/stat), or null if there is no such process. Together with the
- * pid it identifies a process across pid reuse.
- *
- * @example
- * processStartTicks(process.pid) // → 241124
- */
-export function processStartTicks(pid: number): number | null {
-  return readStat(pid)?.startTicks ?? null;
-}
-
-function numericProcEntries(): number[] {
-  return readdirSync('/proc')
-    .filter((name) => /^[0-9]+$/.test(name))
-    .map(Number);
-}
-
-/** Groups of `pgids` that still have a member that is not a zombie (zombies run nothing). */
-function livingGroups(pgids: readonly number[]): number[] {
-  const wanted = new Set(pgids);
-  const living = new Set<number>();
-  for (const pid of numericProcEntries()) {
-    const stat = readStat(pid);
-    if (stat && wanted.has(stat.pgrp) && stat.state !== 'Z' && stat.state !== 'X') living.add(stat.pgrp);
-  }
-  return pgids.filter((pgid) => living.has(pgid));
-}
-
-/** Polls /proc until none of the groups has a living member or `timeoutMs` passed; returns those left. */
-async function waitForGroupsGone(pgids: readonly number[], timeoutMs: number): Promise<number[]> {
-  const deadline = performance.now() + timeoutMs;
-  let left = livingGroups(pgids);
-  while (left.length > 0 && performance.now() < deadline) {
-    await sleep(POLL_MS);
-    left = livingGroups(left);
-  }
-  return left;
-}
-
-/** Process groups of processes whose environment holds `EXPCTL_EFFECT_KEY=<key>` for one of the keys. */
-function groupsWithEffectKeys(envKeys: readonly string[]): number[] {
-  if (envKeys.length === 0) return [];
-  const wanted = new Set(envKeys.map((key) => `EXPCTL_EFFECT_KEY=${key}`));
-  const pgids = new Set<number>();
-  for (const pid of numericProcEntries()) {
-    let environ: string;
-    try {
-      environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
-    } catch {
-      continue; // gone meanwhile, or not ours to read
-    }
-    if (!environ.split('\0').some((entry) => wanted.has(entry))) continue;
-    const stat = readStat(pid);
-    if (stat && pid !== process.pid) pgids.add(stat.pgrp);
-  }
-  return [...pgids];
-}
-
-/** A recorded group is still ours unless its leader's pid now belongs to a process started at another time. */
-function isRecordedGroup(record: { pgid: number; startTicks: number | null }): boolean {
-  const leader = readStat(record.pgid);
-  // Without a leader the pgid cannot have been reused: the kernel does not hand out a pid still used as a pgid.
-  return leader === null || leader.startTicks === record.startTicks;
-}
-
-/**
- * Stops commands left running by a driver that died: the recorded process
- * groups (unless their pid was reused) and the groups of processes carrying
- * one of `envKeys` as EXPCTL_EFFECT_KEY. SIGTERM, then SIGKILL after ~1 s;
- * resolves when they are gone and returns the pgids it signalled. Never
- * touches this process or its group. Throws StrayProcessError if a group
- * survives SIGKILL for ~5 s.
- *
- * @example
- * const killed = await stopStrayProcesses({ pgids: [{ pgid: 4242, startTicks: 241124 }], envKeys: ['exp/T0/a/1#agent'] });
- */
-export async function stopStrayProcesses(targets: {
-  pgids: { pgid: number; startTicks: number | null }[];
-  envKeys: string[];
-}): Promise<number[]> {
-  const own = new Set([process.pid, readStat(process.pid)?.pgrp]);
-  const candidates = new Set([
-    ...targets.pgids.filter(isRecordedGroup).map((record) => record.pgid),
-    ...groupsWithEffectKeys(targets.envKeys),
-  ]);
-  const killed = [...candidates].filter((pgid) => !own.has(pgid) && signalGroup(pgid, 'SIGTERM'));
-  const stubborn = await waitForGroupsGone(killed, STRAY_GRACE_MS);
-  for (const pgid of stubborn) signalGroup(pgid, 'SIGKILL');
-  const left = await waitForGroupsGone(stubborn, STRAY_WAIT_MS);
-  if (left.length > 0) throw new StrayProcessError(left, STRAY_WAIT_MS);
-  return killed;
 }

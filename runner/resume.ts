@@ -6,7 +6,7 @@ import type { EventStore, Lease } from '../store/types.js';
 import { ConfigChangedError, ExperimentNotFoundError, LogInvalidError } from './errors.js';
 import { waitsForChildren } from './session.js';
 import { compareFingerprints, configFingerprint } from './fingerprint.js';
-import { stopStrayProcesses } from './process.js';
+import { stopStrayProcesses } from './strays.js';
 
 /** What the log says about how an experiment was started. */
 export interface RecordedStart {

@@ -5,7 +5,7 @@ import type { ExperimentConfig } from '../schemas/config.js';
 import type { ConfigIssue } from '../schemas/issues.js';
 import { tierGroups } from '../schemas/tier-order.js';
 import { configFingerprint, fingerprintHash } from './fingerprint.js';
-import { prepareTaskRepo } from './git.js';
+import { isRepoUrl, prepareTaskRepo } from './task-repo.js';
 import type { RunnerEffect, Session } from './session.js';
 
 /** SPEC §4 Setup: config validation, experiment directory, repository preparation, pre-flight. */
@@ -45,11 +45,6 @@ export function createSetup(deps: SetupDeps = { prepareTaskRepo }): Setup {
       return { output: { groups: tierGroups(session.config.tiers) } };
     },
   };
-}
-
-/** git URLs are cloned; anything else is a local path relative to the config file. */
-export function isRepoUrl(repo: string): boolean {
-  return /^(https?|ssh|git|file):\/\//.test(repo) || /^[\w.-]+@[\w.-]+:/.test(repo);
 }
 
 /**

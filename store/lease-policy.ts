@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { isRunning } from '../util/procfs.js';
 import { hostname } from 'node:os';
 import { LeaseHeldError } from './errors.js';
 import type { Lease, LeaseHolder, LeaseOptions } from './types.js';
@@ -8,15 +9,10 @@ import type { Lease, LeaseHolder, LeaseOptions } from './types.js';
  * driver whose parent is gone) counts as dead; EPERM means it runs but is not ours.
  */
 export function isProcessAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
-  } catch {
-    // no /proc entry (or no /proc at all): ask the kernel
-  }
+  if (existsSync('/proc/self')) return isRunning(pid);
   try {
     process.kill(pid, 0);
-    return !existsSync('/proc/self');
+    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }

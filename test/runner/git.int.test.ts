@@ -8,11 +8,10 @@ import {
   commitAll,
   GitError,
   headCommit,
-  prepareTaskRepo,
   removeWorktree,
   resetWorkspace,
-  TaskRepoError,
 } from '../../runner/git.js';
+import { prepareTaskRepo, TaskRepoError } from '../../runner/task-repo.js';
 import { useTempDir } from '../support/temp.js';
 
 const tempDir = useTempDir('expctl-git-');

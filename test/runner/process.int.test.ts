@@ -7,13 +7,13 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   CommandStartError,
   lastJsonLine,
-  processStartTicks,
   resolveCommand,
   runCommand,
-  stopStrayProcesses,
   type CommandSpec,
   type StartedProcess,
 } from '../../runner/process.js';
+import { stopStrayProcesses } from '../../runner/strays.js';
+import { processStartTicks } from '../../util/procfs.js';
 import { useTempDir } from '../support/temp.js';
 
 const tempDir = useTempDir('expctl-process-');

@@ -1,0 +1,77 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const POLL_MS = 20;
+
+/** Reading /proc (Linux): process state, group and start time, to tell processes apart across pid reuse. */
+export interface ProcStat {
+  state: string;
+  pgrp: number;
+  startTicks: number;
+}
+
+/** Parses /proc/<pid>/stat; the comm field may contain spaces and parentheses, so fields are counted from the last ')'. */
+export function readStat(pid: number): ProcStat | null {
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return null;
+  }
+  // After "pid (comm) " come fields 3 (state), 4 (ppid), 5 (pgrp), … 22 (starttime).
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const pgrp = Number(fields[2]);
+  const startTicks = Number(fields[19]);
+  if (fields[0] === undefined || !Number.isInteger(pgrp) || !Number.isInteger(startTicks)) return null;
+  return { state: fields[0], pgrp, startTicks };
+}
+
+/**
+ * Start time of a process in clock ticks since boot (field 22 of
+ * /proc/<pid>/stat), or null if there is no such process. Together with the
+ * pid it identifies a process across pid reuse.
+ *
+ * @example
+ * processStartTicks(process.pid) // → 241124
+ */
+export function processStartTicks(pid: number): number | null {
+  return readStat(pid)?.startTicks ?? null;
+}
+
+export function numericProcEntries(): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^[0-9]+$/.test(name))
+    .map(Number);
+}
+
+
+/** Whether a process runs: it exists and is not a zombie (dead, not yet reaped by its parent). */
+export function isRunning(pid: number): boolean {
+  const stat = readStat(pid);
+  return stat !== null && stat.state !== 'Z' && stat.state !== 'X';
+}
+
+/** Groups of `pgids` that still have a member that is not a zombie (zombies run nothing). */
+export function livingGroups(pgids: readonly number[]): number[] {
+  const wanted = new Set(pgids);
+  const living = new Set<number>();
+  for (const pid of numericProcEntries()) {
+    const stat = readStat(pid);
+    if (stat && wanted.has(stat.pgrp) && stat.state !== 'Z' && stat.state !== 'X') living.add(stat.pgrp);
+  }
+  return pgids.filter((pgid) => living.has(pgid));
+}
+
+/** Polls /proc until none of the groups has a living member or `timeoutMs` passed; returns those left. */
+export async function waitForGroupsGone(pgids: readonly number[], timeoutMs: number): Promise<number[]> {
+  const deadline = performance.now() + timeoutMs;
+  let left = livingGroups(pgids);
+  while (left.length > 0 && performance.now() < deadline) {
+    await sleep(POLL_MS);
+    left = livingGroups(left);
+  }
+  return left;
+}
+
