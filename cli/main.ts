@@ -5,9 +5,12 @@ import { fileURLToPath } from 'node:url';
 import { expctlVersion } from '../runner/operator.js';
 import { ExpctlError } from '../util/errors.js';
 import { exportCommand } from './export.js';
+import { coverageCommand } from './coverage.js';
 import { diffCommand } from './diff.js';
 import { forkCommand } from './fork.js';
+import { GRAPH_FORMATS, graphCommand, type GraphFormat } from './graph.js';
 import { historyCommand, type HistoryOptions } from './history.js';
+import { inspectCommand, parseSpeed } from './inspect.js';
 import { importCommand } from './import.js';
 import { processIo, type Io } from './io.js';
 import { reportCommand } from './report.js';
@@ -93,6 +96,21 @@ function program(io: Io, signal: () => AbortSignal): Command {
     .description('import an exported experiment into this results directory (chain and replay verified first)')
     .option('--json', 'print what was imported as JSON')
     .action((file: string, o: { json?: boolean }) => importCommand(file, { ...o, resultsDir: dir() }, io));
+  cli.command('graph [machine]')
+    .description('a lifecycle machine (experiment, tier, subtest or run; default all four) as a diagram of its definition')
+    .addOption(new Option('--format <format>', 'mermaid (stateDiagram-v2), dot (Graphviz) or json').choices([...GRAPH_FORMATS]).default('mermaid'))
+    .action((machine: string | undefined, o: { format: GraphFormat }) => graphCommand(machine, o, io));
+  cli.command('coverage <ids...>')
+    .description('per machine, which transitions of its definition the recorded histories of these experiments took')
+    .option('--json', 'documented JSON: { experiments, rows, machines: [{ machine, ref, actors, total, covered, percent, taken, notTaken, unattributed }] }')
+    .action((ids: string[], o: { json?: boolean }) => coverageCommand(ids, { ...o, resultsDir: dir() }, io));
+  cli.command('inspect <id>')
+    .description("replay an experiment's history into the Stately inspector through a local relay")
+    .option('--port <port>', 'relay port on 127.0.0.1 (default: a free one)', integer)
+    .option('--speed <x>', 'replay pace: recorded time gaps divided by X (default 1); max: no delay', parseSpeed)
+    .option('--until <seq>', 'replay up to and including this row', integer)
+    .option('--no-wait', 'return after the replay instead of keeping the relay up until Ctrl+C')
+    .action((id: string, o: { port?: number; speed?: number; until?: number; wait: boolean }) => inspectCommand(id, { ...o, resultsDir: dir() }, io));
   return cli;
 }
 
@@ -120,6 +138,8 @@ function withDriveOptions(command: Command): Command {
     .option('--dry-run', 'with --from-*: print what would be reset, change nothing')
     .option('--reason <text>', 'why: recorded with the operator events of this run')
     .option('--metrics-file <path>', 'write Prometheus metrics (text format) there every 5 s and at the end')
+    .option('--inspect', 'stream the run live to the Stately inspector through a local relay; prints the URL to open')
+    .option('--inspect-port <port>', 'relay port on 127.0.0.1 (default: a free one)', integer)
     .option('--json', 'print the outcome as JSON, no progress');
 }
 

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { CommittedRow, ReplayedActor } from '../engine/index.js';
+import { startInspection, type Inspection } from '../runner/inspector.js';
 import { createMetrics, metricsFileWatcher } from '../runner/metrics.js';
 import { driveExperiment, loadRunConfig, previewResets, type ExperimentOutcome, type ExperimentRequest, type ExperimentWatcher, type UntilSpec } from '../runner/orchestrator.js';
 import { logFile } from '../runner/paths.js';
@@ -30,6 +31,9 @@ export interface RunOptions {
   dryRun?: boolean;
   /** Write Prometheus metrics here while running and at the end. */
   metricsFile?: string;
+  /** Stream the run to the Stately inspector through a local relay (`--inspect-port` implies it). */
+  inspect?: boolean;
+  inspectPort?: number;
 }
 
 /** `expctl run <config>`: start an experiment, or continue the one with the config's id. */
@@ -55,11 +59,19 @@ async function drive(io: Io, options: RunOptions, what: What): Promise<void> {
   const metrics = createMetrics();
   const watchers: ExperimentWatcher[] = [{ rows: (rows: CommittedRow[], actors: ReadonlyMap<string, ReplayedActor>) => progress.update(rows, actors) }];
   if (options.metricsFile) watchers.push(metricsFileWatcher(metrics, resolve(io.cwd, options.metricsFile)));
+  let inspection: Inspection | null = null;
   try {
+    if (options.inspect || options.inspectPort !== undefined) {
+      inspection = await startInspection({ port: options.inspectPort, onError: (e) => io.err(`inspector: ${(e as Error)?.message ?? String(e)}\n`) });
+      (options.json ? io.err : io.out)(`inspector: ${inspection.url} (open it in a browser to watch the run live; it closes when the run ends)\n`);
+      watchers.push(inspection.watcher);
+    }
     const outcome = await driveExperiment({ ...what, store, resultsDir, signal: options.signal, reason: options.reason, metrics, watchers });
     progress.done();
     report(io, outcome, options.json ?? false);
   } finally {
+    // the relay must close even when the run never started (config changed, already complete)
+    await inspection?.stop();
     progress.done();
     store.close();
   }

@@ -1,0 +1,169 @@
+/**
+ * Path coverage: which transitions of each machine's definition the recorded
+ * histories took. The universe is the definition's edges, exactly as the
+ * diagrams draw them (engine/diagram.ts: one per transition and target,
+ * identity (source, event, target), root-level ones with source `*`).
+ *
+ * Attribution, row by row (each row replayed and verified with applyRow):
+ * - the row's event: the transitions XState selects for it in the state
+ *   before the row (`machine.getTransitionData`, guards evaluated as the
+ *   step did). A root-level transition is an edge from `*`, so it matches in
+ *   any state; a targetless one is its own edge (target null).
+ * - eventless (`always`) transitions XState takes inside the same step, after
+ *   the event (e.g. `run.finished` recorded at the root, then
+ *   `subtest_runs_in_progress --always [allChildrenFinished]-->
+ *   subtest_runs_complete`): every further microstep of the step
+ *   (`getMicrosteps`) is attributed to the first `always` transition, in
+ *   XState's selection order, of the states active before it whose target is
+ *   active after it. Both the event's edge and the eventless one count as
+ *   taken; no edge "run.finished → subtest_runs_complete" is invented, since
+ *   the definition has none. The same holds for `actor.created`: the initial
+ *   state is not an edge, eventless transitions right after it are.
+ * - rows whose event no transition handles (effect.started, lease.taken_over …)
+ *   take nothing, unless an eventless transition fires.
+ */
+
+import { getInitialMicrosteps, getMicrosteps, getNextTransitions, type AnyMachineSnapshot, type AnyStateMachine, type AnyStateNode, type AnyTransitionDefinition } from 'xstate';
+import type { EventStore, StoredRow } from '../store/types.js';
+import { indexedGraph, type GraphTransition } from './diagram.js';
+import type { Registry } from './registry.js';
+import { applyRow, type ReplayedActor } from './replay.js';
+
+/** Where a transition was first taken. */
+export interface FirstTaken {
+  experiment: string;
+  stream: string;
+  seq: number;
+}
+
+export interface TakenTransition extends GraphTransition {
+  /** How many times the histories took it. */
+  count: number;
+  first: FirstTaken;
+}
+
+/** The documented `coverage --json` entry of one machine. */
+export interface MachineCoverage {
+  machine: string;
+  /** `id@version#hash` of the definition the coverage is measured against. */
+  ref: string;
+  /** Actors (streams) of this machine in the histories. */
+  actors: number;
+  /** Edges in the definition. */
+  total: number;
+  /** Edges taken at least once. */
+  covered: number;
+  /** covered / total × 100, one decimal (100 for a machine without transitions). */
+  percent: number;
+  /** In definition order. */
+  taken: TakenTransition[];
+  /** In definition order. */
+  notTaken: GraphTransition[];
+  /** Microsteps no definition transition explains (raised events); 0 for the lifecycle machines. */
+  unattributed: number;
+}
+
+/** The documented `coverage --json` object. */
+export interface CoverageReport {
+  /** The experiment keys (`id` or `id~N`) whose histories were replayed. */
+  experiments: string[];
+  rows: number;
+  /** Every machine of the registry, in registry order. */
+  machines: MachineCoverage[];
+}
+
+interface Tally {
+  actors: number;
+  unattributed: number;
+  taken: Map<string, { count: number; first: FirstTaken }>;
+}
+
+/**
+ * The definition edges a step took: from `before` (null for the row that
+ * creates the actor, with `input`) on `event`.
+ */
+export function transitionsTaken(machine: AnyStateMachine, before: AnyMachineSnapshot | null, event: { type: string; data?: unknown }, input?: unknown): { taken: GraphTransition[]; unattributed: number } {
+  const { edgesOf } = indexedGraph(machine);
+  const taken: GraphTransition[] = [];
+  let steps: AnyMachineSnapshot[];
+  if (before === null) {
+    steps = getInitialMicrosteps(machine, input).map(([s]) => s);
+  } else {
+    for (const t of machine.getTransitionData(before as never, event as never) as AnyTransitionDefinition[]) taken.push(...(edgesOf.get(t) ?? []));
+    steps = [before, ...getMicrosteps(machine, before as never, event as never).map(([s]) => s as AnyMachineSnapshot)];
+  }
+  // steps[0] is the state the event met (or the initial state), steps[1] the event's microstep; the rest are eventless
+  let unattributed = 0;
+  for (let i = before === null ? 1 : 2; i < steps.length; i++) {
+    const t = eventlessTransition(steps[i - 1]!, steps[i]!);
+    if (t) taken.push(...(edgesOf.get(t) ?? []));
+    else unattributed += 1;
+  }
+  return { taken, unattributed };
+}
+
+function eventlessTransition(from: AnyMachineSnapshot, to: AnyMachineSnapshot): AnyTransitionDefinition | null {
+  const candidates = getNextTransitions(from).filter((t) => t.eventType === '');
+  const active = new Set(to._nodes as AnyStateNode[]);
+  return candidates.find((t) => t.target && t.target.length > 0 && t.target.every((n: AnyStateNode) => active.has(n))) ?? candidates.find((t) => !t.target || t.target.length === 0) ?? null;
+}
+
+/** Collects the transitions taken by the histories of one or more experiments. */
+export class CoverageCollector {
+  private readonly tallies = new Map<string, Tally>();
+  private readonly experiments: string[] = [];
+  private rows = 0;
+
+  constructor(private readonly registry: Registry) {
+    for (const id of registry.keys()) this.tallies.set(id, { actors: 0, unattributed: 0, taken: new Map() });
+  }
+
+  /** Replay one experiment's log (verifying every row) and record what each step took. */
+  addExperiment(store: EventStore, experiment: string): this {
+    const actors = new Map<string, ReplayedActor>();
+    for (const row of store.readExperiment(experiment)) this.addRow(actors, row);
+    this.experiments.push(experiment);
+    return this;
+  }
+
+  /** One row: replays it into `actors` and records the transitions it took. */
+  addRow(actors: Map<string, ReplayedActor>, row: StoredRow): void {
+    const before = actors.get(row.stream);
+    const after = applyRow(this.registry, actors, row);
+    const tally = this.tallies.get(after.entry.id)!;
+    if (!before) tally.actors += 1;
+    const input = !before && row.event.type === 'actor.created' ? row.event.data.input : undefined;
+    const { taken, unattributed } = transitionsTaken(after.entry.machine, before?.snapshot ?? null, row.event, input);
+    tally.unattributed += unattributed;
+    for (const edge of taken) {
+      const seen = tally.taken.get(edge.id);
+      if (seen) seen.count += 1;
+      else tally.taken.set(edge.id, { count: 1, first: { experiment: row.experiment, stream: row.stream, seq: row.seq } });
+    }
+    this.rows += 1;
+  }
+
+  report(): CoverageReport {
+    const machines = [...this.registry.values()].map((entry): MachineCoverage => {
+      const tally = this.tallies.get(entry.id)!;
+      const all = indexedGraph(entry.machine).graph.transitions;
+      const taken = all.flatMap((t) => {
+        const seen = tally.taken.get(t.id);
+        return seen ? [{ ...t, count: seen.count, first: seen.first }] : [];
+      });
+      const notTaken = all.filter((t) => !tally.taken.has(t.id));
+      const percent = all.length === 0 ? 100 : Math.round((1000 * taken.length) / all.length) / 10;
+      return { machine: entry.id, ref: entry.ref, actors: tally.actors, total: all.length, covered: taken.length, percent, taken, notTaken, unattributed: tally.unattributed };
+    });
+    return { experiments: [...this.experiments], rows: this.rows, machines };
+  }
+}
+
+/**
+ * @example const report = coverage(store, lifecycleRegistry, ['demo-001']);
+ */
+export function coverage(store: EventStore, registry: Registry, experiments: readonly string[]): CoverageReport {
+  const collector = new CoverageCollector(registry);
+  for (const experiment of experiments) collector.addExperiment(store, experiment);
+  return collector.report();
+}
