@@ -17,6 +17,7 @@ import { reportCommand } from './report.js';
 import { resumeCommand, runCommand, type RunOptions } from './run.js';
 import { statusCommand } from './status.js';
 import { verifyCommand } from './verify.js';
+import { viewCommand } from './view.js';
 
 /** SPEC §7 exit codes. This is the one place that maps errors to them. */
 export function exitCodeFor(error: unknown): number {
@@ -104,6 +105,10 @@ function program(io: Io, signal: () => AbortSignal): Command {
     .description('per machine, which transitions of its definition the recorded histories of these experiments took')
     .option('--json', 'documented JSON: { experiments, rows, machines: [{ machine, ref, actors, total, covered, percent, taken, notTaken, unattributed }] }')
     .action((ids: string[], o: { json?: boolean }) => coverageCommand(ids, { ...o, resultsDir: dir() }, io));
+  cli.command('view <id>')
+    .description('write a self-contained HTML page: the machines as statecharts, the tree, a timeline over every row')
+    .option('--out <file>', 'the HTML file to write (default <results-dir>/<id>/view.html)')
+    .action((id: string, o: { out?: string }) => viewCommand(id, { ...o, resultsDir: dir() }, io));
   cli.command('inspect <id>')
     .description("replay an experiment's history into the Stately inspector through a local relay")
     .option('--port <port>', 'relay port on 127.0.0.1 (default: a free one)', integer)
