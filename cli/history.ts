@@ -1,4 +1,4 @@
-import type { StoredRow } from '../store/types.js';
+import type { EventStore, StoredRow } from '../store/types.js';
 import { ExpctlError } from '../util/errors.js';
 import type { Io } from './io.js';
 import { experimentKey, openLogForReading } from './log.js';
@@ -46,7 +46,10 @@ export async function historyCommand(id: string, options: HistoryOptions, io: Io
   const store = openLogForReading(options.resultsDir);
   try {
     const key = experimentKey(store, id);
-    if (options.at !== undefined) return printOne(io, experimentStatus(store, key, checkSeq(store.head(key)!.headSeq, options.at)), options.json ?? false);
+    if (options.at !== undefined) return printOne(io, experimentStatus(store, key, checkSeq(store, key, options.at)), options.json ?? false);
+    if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 1)) {
+      throw new ExpctlError('EXPCTL_USAGE', `--limit ${options.limit} is not a number of rows`, 'give a whole number of 1 or more');
+    }
     const keep = rowFilter(key, options);
     let rows = [...store.readExperiment(key)].filter(keep);
     if (options.limit !== undefined) rows = rows.slice(-options.limit);
@@ -58,9 +61,11 @@ export async function historyCommand(id: string, options: HistoryOptions, io: Io
   }
 }
 
-function checkSeq(last: number, at: number): number {
-  if (!Number.isInteger(at) || at < 1) throw new ExpctlError('EXPCTL_USAGE', `--at ${at} is not a row number`, `rows are numbered from 1; this experiment's last row is ${last}`);
-  return at;
+/** A row of this experiment (rows of one experiment are not numbered 1…N when a log holds several). */
+function checkSeq(store: EventStore, key: string, at: number): number {
+  const last = store.head(key)!.headSeq;
+  if (Number.isInteger(at) && [...store.readExperiment(key, { fromSeq: at, toSeq: at })].length === 1) return at;
+  throw new ExpctlError('EXPCTL_USAGE', `--at ${at} is not a row of experiment ${key}`, `pick a seq from \`expctl history ${key}\` (its last row is ${last})`);
 }
 
 function rowFilter(key: string, o: HistoryOptions): (row: StoredRow) => boolean {

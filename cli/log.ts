@@ -14,7 +14,7 @@ export function openLogForReading(resultsDir: string): EventStore {
 
 /** The event log of a results directory that must already exist (commands that add to an experiment). */
 export function openExistingLog(resultsDir: string): EventStore {
-  return openStore(existingLog(resultsDir));
+  return openStore(existingLog(resultsDir), { create: false });
 }
 
 function existingLog(resultsDir: string): string {

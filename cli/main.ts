@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expctlVersion } from '../runner/operator.js';
 import { ExpctlError } from '../util/errors.js';
@@ -45,7 +46,8 @@ function program(io: Io, signal: () => AbortSignal): Command {
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
-  const dir = () => cli.opts<{ resultsDir: string }>().resultsDir;
+  // every command resolves --results-dir the same way: against the caller's working directory
+  const dir = () => resolve(io.cwd, cli.opts<{ resultsDir: string }>().resultsDir);
 
   withDriveOptions(cli.command('run <config>')
     .description('start an experiment, or continue the one with the same id')

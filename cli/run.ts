@@ -54,7 +54,8 @@ type What = Pick<ExperimentRequest, 'config' | 'experiment' | 'fresh' | 'until' 
 async function drive(io: Io, options: RunOptions, what: What): Promise<void> {
   const resultsDir = resolve(io.cwd, options.resultsDir);
   if (options.dryRun) return dryRun(io, resultsDir, what);
-  const store = openStore(logFile(resultsDir));
+  // `run` may start the log; `resume` needs one (a failed resume creates nothing)
+  const store = what.config ? openStore(logFile(resultsDir)) : openExistingLog(resultsDir);
   const progress = createProgress(io, { quiet: options.json ?? false });
   const metrics = createMetrics();
   const watchers: ExperimentWatcher[] = [{ rows: (rows: CommittedRow[], actors: ReadonlyMap<string, ReplayedActor>) => progress.update(rows, actors) }];

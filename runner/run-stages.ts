@@ -1,5 +1,5 @@
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, relative, resolve, sep } from 'node:path';
+import { cpSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { EffectFailure, outputOf } from '../engine/effects.js';
 import type { SubtestConfig } from '../schemas/config.js';
 import { addWorktree, captureDiff, commitAll } from './git.js';
@@ -28,6 +28,10 @@ export const runStages: Record<'createRunDir' | 'createWorktree' | 'applyResourc
     for (const { dest, source } of files.files) {
       const target = insideWorkspace(run.paths.workspace, dest);
       mkdirSync(dirname(target), { recursive: true });
+      // a symlink in the task (e.g. out -> /elsewhere) must not carry the copy out of the workspace
+      if (!isWithinReal(run.paths.workspace, dirname(target))) {
+        throw new EffectFailure(`resource destination "${dest}" goes through a symlink out of the workspace`, false);
+      }
       cpSync(resolve(session.configDir, source), target, { recursive: true, force: true });
     }
     return { output: files };
@@ -84,6 +88,11 @@ export function resourcesOf(session: Session, tier: string, subtest: string): { 
   }
   for (const [dest, source] of Object.entries(config.resources.files)) files.set(dest, source);
   return { files: [...files].map(([dest, source]) => ({ dest, source })), baseline };
+}
+
+function isWithinReal(dir: string, path: string): boolean {
+  const rel = relative(realpathSync(dir), realpathSync(path));
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
 function insideWorkspace(workspace: string, dest: string): string {

@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
 import { EffectFailure } from '../engine/effects.js';
 import type { ExperimentConfig } from '../schemas/config.js';
@@ -65,6 +65,8 @@ export function environmentIssues(config: ExperimentConfig, configDir: string): 
     else need(path, file, what);
   };
   inside('task.prompt', config.task.prompt, 'prompt file');
+  const prompt = resolve(configDir, config.task.prompt);
+  if (existsSync(prompt) && !statSync(prompt).isFile()) issues.push({ path: 'task.prompt', message: `prompt ${config.task.prompt} is not a file` });
   if (!isRepoUrl(config.task.repo)) need('task.repo', config.task.repo, 'task repository');
   config.tiers.forEach((tier, i) =>
     tier.subtests.forEach((subtest, j) => {
@@ -124,6 +126,7 @@ export function escapes(dir: string, file: string): string | null {
 export function destinationProblem(dest: string): string | null {
   if (isAbsolute(dest)) return 'must be relative to the workspace, not absolute';
   const parts = normalize(dest).split(sep);
+  if (normalize(dest) === '.' || dest.trim() === '') return 'must name a file or folder inside the workspace, not the workspace itself';
   if (parts[0] === '..') return 'leaves the workspace';
   if (parts.includes('.git')) return 'is inside .git';
   return null;

@@ -4,8 +4,11 @@ import { formatPath, issuesAt, type ConfigIssue } from './issues.js';
 import { tierGroups, dependencyCycle } from './tier-order.js';
 
 /** An argv array: the program and its arguments, never a shell string. Arguments may be empty strings. */
+/** A string a process gets (argv, environment): the OS cannot pass a NUL byte. */
+const ProcessString = z.string().refine((v) => !v.includes('\0'), 'must not contain a NUL byte');
+
 const Command = z
-  .array(z.string(), {
+  .array(ProcessString, {
     error: (issue) =>
       issue.input === undefined ? 'is required' : 'must be an argv array such as ["node", "agent.mjs", "{prompt}"], not a shell string',
   })
@@ -29,7 +32,14 @@ const RateLimit = z
 const Agent = z.strictObject({
   command: Command,
   timeoutSeconds: z.number().positive().default(600),
-  env: z.record(z.string(), z.string()).default({}),
+  env: z
+    .record(z.string(), ProcessString)
+    .default({})
+    .superRefine((env, ctx) => {
+      for (const name of Object.keys(env)) {
+        if (!/^[^=\0]+$/.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: 'is not an environment variable name (empty, or with "=" or a NUL byte)' });
+      }
+    }),
   rateLimit: RateLimit.optional(),
 });
 

@@ -1,8 +1,12 @@
 import { z } from 'zod';
 
+/** Names expctl itself uses in a results directory: an id equal to one would collide with a file it writes. */
+export const RESERVED_NAMES = ['expctl.db', 'expctl.db-wal', 'expctl.db-shm', 'expctl.db-journal', 'repo', 'config.json', 'result.json', 'report.md', 'summary.md', 'view.html'];
+
 /** Ids become directory names and stream-name segments: keep them portable. */
 export const Id = z
   .string()
   .min(1, 'must not be empty')
   .max(64, 'must be at most 64 characters')
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" and "-" only, starting with a letter or digit');
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" and "-" only, starting with a letter or digit')
+  .refine((id) => !RESERVED_NAMES.includes(id.toLowerCase()), { message: `is a name expctl uses for its own files; avoid ${RESERVED_NAMES.join(', ')}` });

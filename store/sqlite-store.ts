@@ -17,6 +17,8 @@ export interface SqliteStoreOptions {
   synchronous?: 'FULL' | 'NORMAL';
   /** Open for reading only: never creates or changes the file. */
   readonly?: boolean;
+  /** Create the log when the file is missing or empty (default); false: such a file is refused. */
+  create?: boolean;
   /** Clock, host and pid liveness for leases (tests replace them). */
   leaseEnvironment?: LeaseEnvironment;
 }
@@ -204,16 +206,22 @@ function toStoredRow(r: EventRecord): StoredRow {
 
 /** Open the file and make sure it is an expctl log (creating one if the file is new and empty). */
 function openDatabase(file: string, options: SqliteStoreOptions): Database.Database {
-  if (!options.readonly) mkdirSync(dirname(file), { recursive: true });
+  if (!options.readonly && options.create !== false) {
+    try {
+      mkdirSync(dirname(file), { recursive: true });
+    } catch (error) {
+      throw new StoreOpenError(file, `its directory cannot be created (${(error as Error).message})`, 'point --results-dir at a directory (or where one can be created)', { cause: error });
+    }
+  }
   let db: Database.Database;
   try {
-    db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+    db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly === true || options.create === false });
   } catch (error) {
     throw new StoreOpenError(file, (error as Error).message, 'check the path and its permissions', { cause: error });
   }
   try {
     db.pragma('busy_timeout = 10000');
-    checkOrCreateSchema(db, file, options.readonly ?? false);
+    checkOrCreateSchema(db, file, options.readonly === true || options.create === false);
     if (!options.readonly) {
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
