@@ -7,7 +7,8 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { machineGraph, toMermaid } from '../engine/diagram.js';
+import { toMermaid } from '../engine/diagram-render.js';
+import { machineGraph } from '../engine/diagram.js';
 import { lifecycleRegistry } from '../machines/index.js';
 
 const dir = join(import.meta.dirname, 'machines');

@@ -6,7 +6,7 @@ import type { ConfigIssue } from '../schemas/issues.js';
 import { tierGroups } from '../schemas/tier-order.js';
 import { configFingerprint, fingerprintHash } from './fingerprint.js';
 import { isRepoUrl, prepareTaskRepo } from './task-repo.js';
-import type { RunnerEffect, Session } from './session.js';
+import type { RunnerEffect } from './session.js';
 
 /** SPEC §4 Setup: config validation, experiment directory, repository preparation, pre-flight. */
 export interface Setup {

@@ -2,7 +2,7 @@ import { canonicalJson } from '../util/canonical-json.js';
 import { LeaseLostError } from './errors.js';
 import { leaseDecision, systemLeaseEnvironment, type LeaseEnvironment } from './lease-policy.js';
 import { planImport } from './import-rows.js';
-import { decodeRow, planAppend } from './rows.js';
+import { decodeRow, planAppend, type PlannedRow } from './rows.js';
 import type {
   AppendRow, EventStore, ExperimentHead, ImportedRow, Lease, LeaseAcquired, LeaseHolder, LeaseOptions,
   RawRow, SeqRange, StoredRow, StoredSnapshot, StreamInfo, VersionRange,
@@ -33,7 +33,17 @@ class MemoryStore implements EventStore {
     this.assertOpen();
     if (rows.length === 0) return [];
     const head = this.heads.get(experiment);
-    const planned = planAppend(experiment, rows, (s) => this.streamVersion(s), head?.headHash ?? null);
+    return this.write(experiment, planAppend(experiment, rows, (s) => this.streamVersion(s), head?.headHash ?? null));
+  }
+
+  importRows(experiment: string, rows: readonly ImportedRow[]): StoredRow[] {
+    this.assertOpen();
+    // every check happens in planImport, before the first row is stored: all or nothing
+    return this.write(experiment, planImport(experiment, rows, { exists: this.heads.has(experiment), currentVersion: (s) => this.streamVersion(s) }));
+  }
+
+  private write(experiment: string, planned: PlannedRow[]): StoredRow[] {
+    const head = this.heads.get(experiment);
     const stored = planned.map((p) => {
       const record = { seq: this.rows.length + 1, raw: p.raw, prevHash: p.prevHash, hash: p.hash };
       this.rows.push(record);
@@ -44,23 +54,6 @@ class MemoryStore implements EventStore {
     });
     const last = stored[stored.length - 1]!;
     this.heads.set(experiment, { experiment, rows: (head?.rows ?? 0) + stored.length, headSeq: last.seq, headHash: last.hash });
-    return stored;
-  }
-
-  importRows(experiment: string, rows: readonly ImportedRow[]): StoredRow[] {
-    this.assertOpen();
-    // every check happens here, before the first row is stored: all or nothing
-    const planned = planImport(experiment, rows, { exists: this.heads.has(experiment), currentVersion: (s) => this.streamVersion(s) });
-    const stored = planned.map((p) => {
-      const record = { seq: this.rows.length + 1, raw: p.raw, prevHash: p.prevHash, hash: p.hash };
-      this.rows.push(record);
-      const list = this.byStream.get(p.raw.stream) ?? [];
-      list.push(record);
-      this.byStream.set(p.raw.stream, list);
-      return p.stored(record.seq);
-    });
-    const last = stored[stored.length - 1]!;
-    this.heads.set(experiment, { experiment, rows: stored.length, headSeq: last.seq, headHash: last.hash });
     return stored;
   }
 

@@ -5,7 +5,7 @@ import { canonicalJson } from '../util/canonical-json.js';
 import { LeaseLostError, StoreOpenError } from './errors.js';
 import { leaseDecision, systemLeaseEnvironment, type LeaseEnvironment } from './lease-policy.js';
 import { planImport } from './import-rows.js';
-import { decodeRow, planAppend } from './rows.js';
+import { decodeRow, planAppend, type PlannedRow } from './rows.js';
 import { APPLICATION_ID, CREATE_SCHEMA, REQUIRED_TABLES, STORE_SCHEMA_VERSION } from './sqlite-schema.js';
 import type {
   AppendRow, EventStore, ExperimentHead, ImportedRow, Lease, LeaseAcquired, LeaseHolder, LeaseOptions,
@@ -81,23 +81,17 @@ class SqliteStore implements EventStore {
 
   append(experiment: string, rows: readonly AppendRow[]): StoredRow[] {
     if (rows.length === 0) return [];
-    const write = this.db.transaction(() => {
-      const head = this.stmt.head.get(experiment);
-      const planned = planAppend(experiment, rows, (s) => this.streamVersion(s), head?.head_hash ?? null);
-      const stored = planned.map(({ raw, prevHash, hash, stored }) =>
-        stored(Number(this.stmt.insert.run({ ...raw, prevHash, hash }).lastInsertRowid)),
-      );
-      const last = stored[stored.length - 1]!;
-      this.stmt.setHead.run(experiment, stored.length, last.seq, last.hash);
-      return stored;
-    });
-    return write.immediate();
+    return this.write(experiment, (head) => planAppend(experiment, rows, (s) => this.streamVersion(s), head?.head_hash ?? null));
   }
 
   importRows(experiment: string, rows: readonly ImportedRow[]): StoredRow[] {
+    return this.write(experiment, (head) => planImport(experiment, rows, { exists: head !== undefined, currentVersion: (s) => this.streamVersion(s) }));
+  }
+
+  /** Plan inside one IMMEDIATE transaction (reads see no other writer), insert, move the head: all or nothing. */
+  private write(experiment: string, plan: (head: { head_hash: string } | undefined) => PlannedRow[]): StoredRow[] {
     const write = this.db.transaction(() => {
-      const exists = this.stmt.head.get(experiment) !== undefined;
-      const planned = planImport(experiment, rows, { exists, currentVersion: (s) => this.streamVersion(s) });
+      const planned = plan(this.stmt.head.get(experiment));
       const stored = planned.map(({ raw, prevHash, hash, stored }) =>
         stored(Number(this.stmt.insert.run({ ...raw, prevHash, hash }).lastInsertRowid)),
       );

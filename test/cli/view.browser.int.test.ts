@@ -6,23 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../support/cli.js';
 import { writeCountingExperiment } from '../support/cli-experiment.js';
 import { useTempDir } from '../support/temp.js';
+import { flattenTree } from '../support/tree.js';
 
 const tempDir = useTempDir('expctl-view-');
 
 interface Tree { experiment: string; state: string; tiers: { id: string; state: string; subtests: { id: string; state: string; runs: { run: number; state: string }[] }[] }[] }
-
-/** [stream, state] of every actor of a status tree, depth first: what the page must list, in order. */
-function flatten(tree: Tree): [string, string][] {
-  const out: [string, string][] = [[tree.experiment, tree.state]];
-  for (const t of tree.tiers) {
-    out.push([`${tree.experiment}/${t.id}`, t.state]);
-    for (const s of t.subtests) {
-      out.push([`${tree.experiment}/${t.id}/${s.id}`, s.state]);
-      for (const r of s.runs) out.push([`${tree.experiment}/${t.id}/${s.id}/${r.run}`, r.state]);
-    }
-  }
-  return out;
-}
 
 describe('expctl view in headless Chromium', () => {
   let browser: Browser | undefined;
@@ -80,7 +68,7 @@ describe('expctl view in headless Chromium', () => {
       for (const i of picks) {
         await page.locator('#timeline').fill(String(i));
         expect(await page.locator('#seq').textContent()).toBe(String(rows[i]!.seq));
-        expect(await shown(), `row ${i} (seq ${rows[i]!.seq})`).toEqual(flatten(expected.get(i)!));
+        expect(await shown(), `row ${i} (seq ${rows[i]!.seq})`).toEqual(flattenTree(expected.get(i)!));
       }
       // keys and buttons move one row; the tree follows
       await page.locator('#seq').click();
@@ -90,7 +78,7 @@ describe('expctl view in headless Chromium', () => {
       expect(await page.locator('#seq').textContent()).toBe(String(rows.at(-1)!.seq));
       await page.locator('#timeline').fill(String(midTier));
       await page.locator('#prev').click();
-      expect(await shown()).toEqual(flatten(await historyAt(rows[midTier - 1]!.seq)));
+      expect(await shown()).toEqual(flattenTree(await historyAt(rows[midTier - 1]!.seq)));
       await page.locator('#next').click();
 
       // selecting a run shows its state in the run statechart

@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { setup } from 'xstate';
-import { ANY_STATE, machineGraph, toDot, toMermaid, type MachineGraph } from '../../engine/diagram.js';
+import { toDot, toMermaid } from '../../engine/diagram-render.js';
+import { ANY_STATE, machineGraph, type MachineGraph } from '../../engine/diagram.js';
 import { lifecycleRegistry, RUN_STEPS } from '../../machines/index.js';
 
 const DOCS = join(import.meta.dirname, '..', '..', 'docs', 'machines');

@@ -12,6 +12,7 @@ import type { EventStore } from '../../store/types.js';
 import { completed, failed, finished, operator, reset, timerElapsed } from '../support/events.js';
 import { LogWriter } from '../support/log.js';
 import { useTempDir } from '../support/temp.js';
+import { flattenTree } from '../support/tree.js';
 
 const tempDir = useTempDir('expctl-viewer-');
 const KEY = 'exp';
@@ -80,19 +81,6 @@ function treeOf(store: EventStore, seq: number): StatusTree {
   return JSON.parse(JSON.stringify(tree)) as StatusTree;
 }
 
-/** [stream, state] of every actor of the tree, depth first, as the page lists them. */
-function flatten(tree: StatusTree): [string, string][] {
-  const out: [string, string][] = [[tree.experiment, tree.state]];
-  for (const t of tree.tiers) {
-    out.push([`${tree.experiment}/${t.id}`, t.state]);
-    for (const s of t.subtests) {
-      out.push([`${tree.experiment}/${t.id}/${s.id}`, s.state]);
-      for (const r of s.runs) out.push([`${tree.experiment}/${t.id}/${s.id}/${r.run}`, r.state]);
-    }
-  }
-  return out;
-}
-
 describe('offline viewer: data and tree', () => {
   const store = createMemoryStore();
   writeLog(store);
@@ -112,7 +100,7 @@ describe('offline viewer: data and tree', () => {
     for (const [i, row] of rows.entries()) {
       const expected = treeOf(store, row.seq);
       expect(page.treeAt(i), `row ${i} (seq ${row.seq})`).toEqual(expected);
-      seen.add(JSON.stringify(flatten(expected).map(([, state]) => state)));
+      seen.add(JSON.stringify(flattenTree(expected).map(([, state]) => state)));
     }
     // the log covers what the tree must get right: lists that grow, not-started actors, failures, rate limits, a reset
     const last = treeOf(store, rows.at(-1)!.seq);
@@ -128,7 +116,7 @@ describe('offline viewer: data and tree', () => {
       const tree = page.treeAt(i);
       const markup = page.treeHtml(tree, page.data.kinds, KEY, null);
       const drawn = [...markup.matchAll(/data-stream="([^"]*)" data-state="([^"]*)"/g)].map((m) => [m[1], m[2]]);
-      expect(drawn, `seq ${row.seq}`).toEqual(flatten(treeOf(store, row.seq)));
+      expect(drawn, `seq ${row.seq}`).toEqual(flattenTree(treeOf(store, row.seq)));
     }
     const end = page.treeHtml(page.treeAt(rows.length - 1), page.data.kinds, KEY, null);
     expect(end).toMatch(/class="actor k-completed[^"]*" data-stream="exp\/T0"/);
