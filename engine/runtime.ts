@@ -15,8 +15,6 @@ export interface CommittedRow {
 export interface RuntimeObserver {
   /** Rows just committed (one atomic append); `runtime.actors` already reflects them. */
   committed?(rows: CommittedRow[], runtime: Runtime): void;
-  effectStarted?(request: EffectRequest): void;
-  effectSettled?(request: EffectRequest, outcome: 'completed' | 'failed' | 'aborted'): void;
 }
 
 export interface RuntimeOptions {
@@ -81,7 +79,11 @@ export class Runtime {
 
   /** After replay (I3): restart the effect of every actor in an action state, and every pending timer. */
   resumeEffects(): void {
-    for (const actor of this.actors.values()) this.drive(actor, pendingEffect(actor.stream, actor.snapshot));
+    for (const actor of this.actors.values()) {
+      const pending = pendingEffect(actor.stream, actor.snapshot);
+      if (pending) this.drive(actor, pending);
+      this.scheduleTimer(actor);
+    }
   }
 
   /** Stop starting effects, abort the running ones, and wait until they have settled. */
@@ -161,29 +163,25 @@ export class Runtime {
     return { kind: 'event', stream: actor.parent, event, cause: 'child' };
   }
 
-  private drive(actor: ReplayedActor, request: EffectRequest | null): void {
-    if (request && this.options.hold?.(request, actor)) this.held.add(request.key);
-    else if (request && !this.stopping && !this.running.has(request.key)) void this.execute(actor, request);
-    this.scheduleTimer(actor);
+  private drive(actor: ReplayedActor, request: EffectRequest): void {
+    if (this.options.hold?.(request, actor)) this.held.add(request.key);
+    else if (!this.stopping && !this.running.has(request.key)) void this.execute(actor, request);
   }
 
   private async execute(actor: ReplayedActor, request: EffectRequest): Promise<void> {
     const controller = new AbortController();
     this.running.set(request.key, controller);
-    let outcome: 'completed' | 'failed' | 'aborted' = 'aborted';
     let release = () => {};
     try {
       release = (await this.options.admit?.(request, actor, controller.signal)) ?? release;
       await this.backoff(actor, controller.signal);
       if (controller.signal.aborted) return;
-      this.options.observer?.effectStarted?.(request);
-      outcome = await this.perform(actor, request, controller.signal);
+      await this.perform(actor, request, controller.signal);
     } catch (error) {
       if (!controller.signal.aborted && !this.fatal) this.fail(error);
     } finally {
       release();
       this.running.delete(request.key);
-      this.options.observer?.effectSettled?.(request, outcome);
       this.checkIdle();
     }
   }

@@ -47,7 +47,8 @@ export function planResets(session: Session, spec: FromSpec, passed: (run: Repla
   const selected = [...session.actors.values()].filter((a) => a.entry.id === spec.level && matches(a, spec, passed));
   const steps: ResetStep[] = [];
   const parentTargets = new Map<string, string>();
-  for (const actor of selected) cascadeUp(session, actor, steps, parentTargets);
+  const forgotten = new Set<string>();
+  for (const actor of selected) cascadeUp(session, actor, steps, parentTargets, forgotten);
   // parents go back first (top down), then the selected actors
   const parents = [...parentTargets].sort(([a], [b]) => a.split('/').length - b.split('/').length);
   for (const [stream, to] of parents) steps.push({ op: 'reset', stream, to, why: 'a child is redone' });
@@ -66,18 +67,19 @@ function matches(actor: ReplayedActor, spec: FromSpec, passed: (run: ReplayedAct
   return spec.status === 'failed' ? failed : ok;
 }
 
-function cascadeUp(session: Session, actor: ReplayedActor, steps: ResetStep[], targets: Map<string, string>): void {
+function cascadeUp(session: Session, actor: ReplayedActor, steps: ResetStep[], targets: Map<string, string>, forgotten: Set<string>): void {
   if (!actor.parent) return;
   const parent = session.actors.get(actor.parent);
   if (!parent) return;
   const child = actor.stream.slice(parent.stream.length + 1);
   const children = (parent.snapshot.context as ParentContext).children ?? {};
-  if (children[child] !== undefined && !steps.some((s) => s.op === 'forget' && s.stream === parent.stream && s.child === child)) {
+  if (children[child] !== undefined && !forgotten.has(actor.stream)) {
+    forgotten.add(actor.stream);
     steps.push({ op: 'forget', stream: parent.stream, child, kind: actor.entry.id, why: `${actor.entry.id} ${child} is redone` });
   }
   if (isPastWaiting(parent) && !targets.has(parent.stream)) {
     targets.set(parent.stream, waitingState(parent)!);
-    cascadeUp(session, parent, steps, targets);
+    cascadeUp(session, parent, steps, targets, forgotten);
   }
 }
 

@@ -46,11 +46,6 @@ export function preparedRepo(session: Pick<Session, 'key' | 'store'>): { repoDir
   return repo;
 }
 
-/** Identity of the run an effect belongs to, from the run actor's context. */
-export function runIdentity(ctx: EffectContext): { tier: string; subtest: string; run: number } {
-  const { tier, subtest, run } = ctx.actor.snapshot.context as { tier: string; subtest: string; run: number };
-  return { tier, subtest, run };
-}
 
 /**
  * Fan-out over children that may already exist (after an operator reset sent
