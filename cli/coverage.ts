@@ -1,9 +1,9 @@
 import { coverage, type CoverageReport, type MachineCoverage } from '../engine/coverage.js';
-import { ANY_STATE, type GraphTransition } from '../engine/diagram.js';
+import { ANY_STATE, type GraphTransition } from '../engine/graph.js';
 import { lifecycleRegistry } from '../machines/index.js';
 import { ExpctlError } from '../util/errors.js';
 import { paint, type Io } from './io.js';
-import { experimentKey, openLogForReading } from './log.js';
+import { experimentKey, openLogForReading } from './open-log.js';
 
 export interface CoverageOptions {
   resultsDir: string;

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { exportLines } from '../store/export.js';
 import { ExpctlError } from '../util/errors.js';
 import type { Io } from './io.js';
-import { experimentKey, openLogForReading } from './log.js';
+import { experimentKey, openLogForReading } from './open-log.js';
 
 export interface ExportOptions {
   resultsDir: string;

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
-import { forkExperiment } from '../runner/fork.js';
+import { forkExperiment } from '../runner/resume/fork.js';
 import type { Io } from './io.js';
-import { experimentKey, openExistingLog } from './log.js';
+import { experimentKey, openExistingLog } from './open-log.js';
 
 export interface ForkOptions {
   resultsDir: string;

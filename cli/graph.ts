@@ -1,5 +1,5 @@
-import { toDot, toMermaid } from '../engine/diagram-render.js';
-import { machineGraph, type MachineGraph } from '../engine/diagram.js';
+import { toDot, toMermaid } from '../observe/diagram.js';
+import { machineGraph, type MachineGraph } from '../engine/graph.js';
 import { lifecycleRegistry } from '../machines/index.js';
 import { ExpctlError } from '../util/errors.js';
 import type { Io } from './io.js';

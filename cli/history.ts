@@ -1,7 +1,7 @@
 import type { EventStore, StoredRow } from '../store/types.js';
 import { ExpctlError } from '../util/errors.js';
 import type { Io } from './io.js';
-import { experimentKey, openLogForReading } from './log.js';
+import { experimentKey, openLogForReading } from './open-log.js';
 import { experimentStatus, printOne } from './status.js';
 
 export interface HistoryOptions {

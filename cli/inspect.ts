@@ -1,9 +1,9 @@
 import { lifecycleRegistry } from '../machines/index.js';
-import { startInspection } from '../runner/inspector.js';
+import { startInspection } from '../observe/inspector/inspector.js';
 import type { StoredRow } from '../store/types.js';
 import { ExpctlError } from '../util/errors.js';
 import type { Io } from './io.js';
-import { experimentKey, openLogForReading } from './log.js';
+import { experimentKey, openLogForReading } from './open-log.js';
 
 export interface InspectOptions {
   resultsDir: string;

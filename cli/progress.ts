@@ -1,5 +1,5 @@
 import type { CommittedRow, ReplayedActor } from '../engine/index.js';
-import { statusTree } from '../runner/status-tree.js';
+import { statusTree } from '../observe/status-tree.js';
 import { paint, type Io } from './io.js';
 
 export interface Progress {

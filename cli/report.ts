@@ -4,7 +4,7 @@ import { experimentPaths } from '../runner/paths.js';
 import { ExperimentResult } from '../schemas/results.js';
 import { ExpctlError } from '../util/errors.js';
 import type { Io } from './io.js';
-import { experimentKey, openLogForReading } from './log.js';
+import { experimentKey, openLogForReading } from './open-log.js';
 
 export interface ReportOptions {
   resultsDir: string;

@@ -1,14 +1,14 @@
 import { resolve } from 'node:path';
 import type { CommittedRow, ReplayedActor } from '../engine/index.js';
-import { startInspection, type Inspection } from '../runner/inspector.js';
-import { createMetrics, metricsFileWatcher } from '../runner/metrics.js';
+import { startInspection, type Inspection } from '../observe/inspector/inspector.js';
+import { createMetrics, metricsFileWatcher } from '../observe/metrics.js';
 import { driveExperiment, loadRunConfig, previewResets, type ExperimentOutcome, type ExperimentRequest, type ExperimentWatcher, type UntilSpec } from '../runner/orchestrator.js';
 import { logFile } from '../runner/paths.js';
-import { checkStateName, type FromSpec, type Level } from '../runner/reexecute.js';
+import { checkStateName, type FromSpec, type Level } from '../runner/resume/reexecute.js';
 import { openStore } from '../store/index.js';
 import { ExpctlError } from '../util/errors.js';
 import type { Io } from './io.js';
-import { openExistingLog } from './log.js';
+import { openExistingLog } from './open-log.js';
 import { createProgress } from './progress.js';
 
 export interface RunOptions {

@@ -1,11 +1,11 @@
 import { hostname } from 'node:os';
 import { replay } from '../engine/index.js';
 import { lifecycleRegistry } from '../machines/index.js';
-import { statusTree, type StatusTree } from '../runner/status-tree.js';
+import { statusTree, type StatusTree } from '../observe/status-tree.js';
 import { isProcessAlive } from '../store/index.js';
 import type { EventStore, Lease } from '../store/types.js';
 import { paint, type Io } from './io.js';
-import { experimentKey, openLogForReading } from './log.js';
+import { experimentKey, openLogForReading } from './open-log.js';
 
 export interface StatusOptions {
   resultsDir: string;

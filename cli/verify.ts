@@ -2,7 +2,7 @@ import { verifyLog } from '../engine/index.js';
 import { lifecycleRegistry } from '../machines/index.js';
 import { ExpctlError } from '../util/errors.js';
 import type { Io } from './io.js';
-import { experimentKey, openLogForReading } from './log.js';
+import { experimentKey, openLogForReading } from './open-log.js';
 
 export interface VerifyOptions {
   resultsDir: string;

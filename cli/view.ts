@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { buildViewer } from '../runner/viewer.js';
+import { buildViewer } from '../observe/viewer/index.js';
 import { ExpctlError } from '../util/errors.js';
 import type { Io } from './io.js';
-import { experimentKey, openLogForReading } from './log.js';
+import { experimentKey, openLogForReading } from './open-log.js';
 
 export interface ViewOptions {
   resultsDir: string;

@@ -7,8 +7,8 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { toMermaid } from '../engine/diagram-render.js';
-import { machineGraph } from '../engine/diagram.js';
+import { toMermaid } from '../observe/diagram.js';
+import { machineGraph } from '../engine/graph.js';
 import { lifecycleRegistry } from '../machines/index.js';
 
 const dir = join(import.meta.dirname, 'machines');

@@ -25,7 +25,7 @@
 
 import { getInitialMicrosteps, getMicrosteps, getNextTransitions, type AnyMachineSnapshot, type AnyStateMachine, type AnyStateNode, type AnyTransitionDefinition } from 'xstate';
 import type { EventStore, StoredRow } from '../store/types.js';
-import { indexedGraph, type GraphTransition } from './diagram.js';
+import { indexedGraph, type GraphTransition } from './graph.js';
 import type { Registry } from './registry.js';
 import { applyRow, type ReplayedActor } from './replay.js';
 

@@ -4,16 +4,16 @@ import { isFinal, Runtime, stateMeta, type CommittedRow, type EffectHandler, typ
 import { lifecycleRegistry, type ExperimentContext } from '../machines/index.js';
 import type { EventStore, Lease, StateValue, StoredRow } from '../store/types.js';
 import { ExperimentCompleteError, ExperimentFailedError, InterruptedError, NothingToRedoError } from './errors.js';
-import { createExecution, type Execution } from './execution.js';
-import { createFinalization, type Finalization } from './finalization.js';
-import { createMetrics, type Metrics } from './metrics.js';
+import { createExecution, type Execution } from './execution/execution.js';
+import { createFinalization, type Finalization } from './finalization/finalization.js';
+import { createMetrics, type Metrics } from '../observe/metrics.js';
 import { currentOperator } from './operator.js';
 import { experimentPaths } from './paths.js';
-import { createResume, type RecordedStart, type Resume } from './resume.js';
+import { createResume, type RecordedStart, type Resume } from './resume/resume.js';
 import type { RunnerEffect, Session } from './session.js';
-import { createSetup, type Setup } from './setup.js';
+import { createSetup, type Setup } from './setup/setup.js';
 import { planStart, type StartPlan } from './start-plan.js';
-import { applyResets, describeResets, planResets, runPassed, type FromSpec } from './reexecute.js';
+import { applyResets, describeResets, planResets, runPassed, type FromSpec } from './resume/reexecute.js';
 
 export { loadRunConfig } from './start-plan.js';
 

@@ -3,7 +3,7 @@ import type { ExperimentConfig, SubtestConfig, TierConfig } from '../schemas/con
 import type { LifecycleEvent, Operator } from '../schemas/events.js';
 import type { EventStore } from '../store/types.js';
 import { outputOf } from '../engine/effects.js';
-import type { Metrics } from './metrics.js';
+import type { Metrics } from '../observe/metrics.js';
 import type { ExperimentPaths } from './paths.js';
 
 /**

@@ -1,9 +1,9 @@
 import type { TierConfig } from '../schemas/config.js';
 import type { EventStore } from '../store/types.js';
-import { loadConfigFile } from './config-file.js';
+import { loadConfigFile } from './setup/config-file.js';
 import { ConfigInvalidError, ExperimentNotFoundError } from './errors.js';
-import type { RecordedStart, Resume } from './resume.js';
-import { environmentIssues } from './setup.js';
+import type { RecordedStart, Resume } from './resume/resume.js';
+import { environmentIssues } from './setup/setup.js';
 
 export interface StartPlan extends RecordedStart {
   key: string;

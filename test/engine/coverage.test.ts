@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { coverage, type CoverageReport, type MachineCoverage } from '../../engine/coverage.js';
-import { machineGraph } from '../../engine/diagram.js';
+import { machineGraph } from '../../engine/graph.js';
 import { lifecycleRegistry, RUN_STEPS } from '../../machines/index.js';
 import { createMemoryStore } from '../../store/index.js';
 import type { EventStore } from '../../store/types.js';

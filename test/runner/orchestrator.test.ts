@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createMetrics } from '../../runner/metrics.js';
+import { createMetrics } from '../../observe/metrics.js';
 import { driveExperiment, loadRunConfig } from '../../runner/orchestrator.js';
 import { fakes } from '../support/fake-collaborators.js';
 import { sample } from '../support/prometheus.js';

@@ -1,6 +1,6 @@
 import { EffectFailure, type EffectRequest, type Registry } from '../../engine/index.js';
-import { createExecution } from '../../runner/execution.js';
-import { createFinalization } from '../../runner/finalization.js';
+import { createExecution } from '../../runner/execution/execution.js';
+import { createFinalization } from '../../runner/finalization/finalization.js';
 import { createCollaborators, type Collaborators } from '../../runner/orchestrator.js';
 import type { RunnerEffect } from '../../runner/session.js';
 

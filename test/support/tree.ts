@@ -1,4 +1,4 @@
-import type { StatusTree } from '../../runner/status-tree.js';
+import type { StatusTree } from '../../observe/status-tree.js';
 
 type Tree = Pick<StatusTree, 'experiment' | 'state'> & { tiers: { id: string; state: string; subtests: { id: string; state: string; runs: { run: number; state: string }[] }[] }[] };
 
