@@ -1,10 +1,11 @@
+import { lifecycleCodec } from '../runner/codec.js';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { openStore } from '../store/index.js';
 import { planAppend, type PlannedRow } from '../store/rows.js';
 import { CREATE_SCHEMA } from '../store/sqlite-schema.js';
 import type { AppendRow } from '../store/types.js';
 import { EXPERIMENT, line, rate, runLifecycleRows, withTempDir } from './fixtures.js';
+import { openLog } from '../test/support/stores.js';
 
 type Sync = 'FULL' | 'NORMAL';
 
@@ -25,14 +26,14 @@ export function appendBench(): string[] {
 }
 
 function compare(label: string, rows: AppendRow[], batch: number, sync: Sync): string {
-  const finished = planAppend(EXPERIMENT, rows, () => 0, null);
+  const finished = planAppend(EXPERIMENT, rows, () => 0, null, lifecycleCodec);
   const raw = rate(rows.length, 3, () => withTempDir((dir) => appendRaw(join(dir, 'raw.db'), finished, batch, sync)));
   const store = rate(rows.length, 3, () => withTempDir((dir) => appendWithStore(join(dir, 'expctl.db'), rows, batch, sync)));
   return line(label, store, raw, 'raw better-sqlite3');
 }
 
 function appendWithStore(file: string, rows: AppendRow[], batch: number, sync: Sync): void {
-  const store = openStore(file, { synchronous: sync });
+  const store = openLog(file, { synchronous: sync });
   for (let i = 0; i < rows.length; i += batch) store.append(EXPERIMENT, rows.slice(i, i + batch));
   store.close();
 }

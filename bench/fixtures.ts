@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createStep, eventStep } from '../engine/index.js';
-import { lifecycleRegistry, RUN_STEPS } from '../machines/index.js';
+import { RUN_STEPS } from '../machines/index.js';
+import { lifecycleRegistry } from '../runner/registry.js';
 import type { LifecycleEvent } from '../schemas/events.js';
 import type { AppendRow } from '../store/types.js';
 

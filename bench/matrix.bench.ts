@@ -2,9 +2,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { outputOf } from '../engine/index.js';
-import { driveExperiment, loadRunConfig } from '../runner/orchestrator.js';
-import { openStore } from '../store/index.js';
+import { driveExperiment, loadRunConfig } from '../runner/index.js';
 import { withTempDirAsync } from './fixtures.js';
+import { openLog } from '../test/support/stores.js';
 
 /**
  * Engine overhead on a 3 tiers × 10 subtests × 10 runs matrix whose agent and
@@ -21,7 +21,7 @@ export async function matrixBench(): Promise<string[]> {
 
 async function measure(dir: string, limits: { maxConcurrentRuns: number; maxConcurrentAgents: number }): Promise<string> {
   const config = writeMatrix(dir, limits);
-  const store = openStore(join(dir, 'results', 'expctl.db'));
+  const store = openLog(join(dir, 'results', 'expctl.db'));
   const started = process.hrtime.bigint();
   await driveExperiment({ store, resultsDir: join(dir, 'results'), config: loadRunConfig(config) });
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;

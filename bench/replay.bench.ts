@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { initialTransition, transition } from 'xstate';
 import { replay, verifyLog } from '../engine/index.js';
-import { lifecycleRegistry, runMachine } from '../machines/index.js';
-import { openStore } from '../store/index.js';
+import { runMachine } from '../machines/index.js';
+import { lifecycleRegistry } from '../runner/registry.js';
 import { EXPERIMENT, line, rate, runLifecycleRows, withTempDir } from './fixtures.js';
+import { openLog } from '../test/support/stores.js';
 
 /**
  * Replay throughput (read from SQLite, decode + validate each row, transition,
@@ -14,7 +15,7 @@ export function replayBench(): string[] {
   const { rows, streams } = runLifecycleRows(8000); // 104,000 rows
   return withTempDir((dir) => {
     const file = join(dir, 'expctl.db');
-    const store = openStore(file, { synchronous: 'NORMAL' });
+    const store = openLog(file, { synchronous: 'NORMAL' });
     for (let i = 0; i < rows.length; i += 5000) store.append(EXPERIMENT, rows.slice(i, i + 5000));
     const bare = rate(rows.length, 3, () => {
       for (const { input, events } of streams) {

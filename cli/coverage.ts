@@ -1,6 +1,6 @@
 import { coverage, type CoverageReport, type MachineCoverage } from '../engine/coverage.js';
 import { ANY_STATE, type GraphTransition } from '../engine/graph.js';
-import { lifecycleRegistry } from '../machines/index.js';
+import { lifecycleRegistry } from '../runner/registry.js';
 import { ExpctlError } from '../util/errors.js';
 import { paint, type Io } from './io.js';
 import { experimentKey, openLogForReading } from './open-log.js';

@@ -1,5 +1,5 @@
 import { jsonDifferences, replay, type ReplayedActor } from '../engine/index.js';
-import { lifecycleRegistry } from '../machines/index.js';
+import { lifecycleRegistry } from '../runner/registry.js';
 import { ExpctlError } from '../util/errors.js';
 import type { Io } from './io.js';
 import { experimentKey, openLogForReading } from './open-log.js';

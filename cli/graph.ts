@@ -1,6 +1,6 @@
 import { toDot, toMermaid } from '../observe/diagram.js';
 import { machineGraph, type MachineGraph } from '../engine/graph.js';
-import { lifecycleRegistry } from '../machines/index.js';
+import { lifecycleRegistry } from '../runner/registry.js';
 import { ExpctlError } from '../util/errors.js';
 import type { Io } from './io.js';
 

@@ -1,4 +1,4 @@
-import { lifecycleRegistry } from '../machines/index.js';
+import { lifecycleRegistry } from '../runner/registry.js';
 import { startInspection } from '../observe/inspector/inspector.js';
 import type { StoredRow } from '../store/types.js';
 import { ExpctlError } from '../util/errors.js';

@@ -3,7 +3,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { expctlVersion } from '../runner/operator.js';
+import { expctlVersion } from '../util/version.js';
 import { ExpctlError } from '../util/errors.js';
 import { exportCommand } from './export.js';
 import { coverageCommand } from './coverage.js';

@@ -3,7 +3,7 @@ import { statusTree } from '../observe/status-tree.js';
 import { paint, type Io } from './io.js';
 
 export interface Progress {
-  update(rows: CommittedRow[], actors: ReadonlyMap<string, ReplayedActor>): void;
+  update(rows: readonly CommittedRow[], actors: ReadonlyMap<string, ReplayedActor>): void;
   done(): void;
 }
 

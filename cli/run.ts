@@ -1,12 +1,11 @@
 import { resolve } from 'node:path';
-import type { CommittedRow, ReplayedActor } from '../engine/index.js';
 import { startInspection, type Inspection } from '../observe/inspector/inspector.js';
-import { createMetrics, metricsFileWatcher } from '../observe/metrics.js';
-import { driveExperiment, loadRunConfig, previewResets, type ExperimentOutcome, type ExperimentRequest, type ExperimentWatcher, type UntilSpec } from '../runner/orchestrator.js';
-import { logFile } from '../runner/paths.js';
-import { checkStateName, type FromSpec, type Level } from '../runner/resume/reexecute.js';
-import { openStore } from '../store/index.js';
-import { ExpctlError } from '../util/errors.js';
+import { createMetrics, metricsFileWatcher, metricsWatcher } from '../observe/metrics.js';
+import {
+  checkStateName, driveExperiment, loadRunConfig, logFile, openExperimentLog, previewResets,
+  type ExperimentOutcome, type ExperimentRequest, type ExperimentWatcher, type FromSpec, type ResetLevel, type UntilSpec,
+} from '../runner/index.js';
+import { UsageError } from '../util/errors.js';
 import type { Io } from './io.js';
 import { openExistingLog } from './open-log.js';
 import { createProgress } from './progress.js';
@@ -55,10 +54,10 @@ async function drive(io: Io, options: RunOptions, what: What): Promise<void> {
   const resultsDir = resolve(io.cwd, options.resultsDir);
   if (options.dryRun) return dryRun(io, resultsDir, what);
   // `run` may start the log; `resume` needs one (a failed resume creates nothing)
-  const store = what.config ? openStore(logFile(resultsDir)) : openExistingLog(resultsDir);
+  const store = what.config ? openExperimentLog(logFile(resultsDir)) : openExistingLog(resultsDir);
   const progress = createProgress(io, { quiet: options.json ?? false });
   const metrics = createMetrics();
-  const watchers: ExperimentWatcher[] = [{ rows: (rows: CommittedRow[], actors: ReadonlyMap<string, ReplayedActor>) => progress.update(rows, actors) }];
+  const watchers: ExperimentWatcher[] = [{ rows: (rows, actors) => progress.update(rows, actors) }, metricsWatcher(metrics)];
   if (options.metricsFile) watchers.push(metricsFileWatcher(metrics, resolve(io.cwd, options.metricsFile)));
   let inspection: Inspection | null = null;
   try {
@@ -67,7 +66,7 @@ async function drive(io: Io, options: RunOptions, what: What): Promise<void> {
       (options.json ? io.err : io.out)(`inspector: ${inspection.url} (open it in a browser to watch the run live; it closes when the run ends)\n`);
       watchers.push(inspection.watcher);
     }
-    const outcome = await driveExperiment({ ...what, store, resultsDir, signal: options.signal, reason: options.reason, metrics, watchers });
+    const outcome = await driveExperiment({ ...what, store, resultsDir, signal: options.signal, reason: options.reason, watchers });
     progress.done();
     report(io, outcome, options.json ?? false);
   } finally {
@@ -79,7 +78,7 @@ async function drive(io: Io, options: RunOptions, what: What): Promise<void> {
 }
 
 function dryRun(io: Io, resultsDir: string, what: What): void {
-  if (!what.from) throw new ExpctlError('EXPCTL_USAGE', '--dry-run shows what a --from-* re-execution would reset', 'add --from-run, --from-tier or --from-experiment');
+  if (!what.from) throw new UsageError('--dry-run shows what a --from-* re-execution would reset', 'add --from-run, --from-tier or --from-experiment');
   const store = openExistingLog(resultsDir);
   try {
     const { key, steps } = previewResets({ ...what, from: what.from, store, resultsDir });
@@ -113,17 +112,17 @@ function parseFlags(o: RunOptions): { until?: UntilSpec; from?: FromSpec } {
   if (o.untilTier) until.tier = checkStateName('--until-tier', 'tier', o.untilTier);
   if (o.untilRun) until.run = checkStateName('--until-run', 'run', o.untilRun);
   const froms = ([['experiment', o.fromExperiment], ['tier', o.fromTier], ['run', o.fromRun]] as const).filter(([, s]) => s);
-  if (froms.length > 1) throw new ExpctlError('EXPCTL_USAGE', 'give one of --from-experiment, --from-tier, --from-run', 'run them one after the other');
+  if (froms.length > 1) throw new UsageError('give one of --from-experiment, --from-tier, --from-run', 'run them one after the other');
   const filters = o.filterTier || o.filterSubtest || o.filterRun || o.filterStatus;
-  if (filters && froms.length === 0) throw new ExpctlError('EXPCTL_USAGE', '--filter-* selects what a --from-* re-execution resets', 'add --from-run, --from-tier or --from-experiment');
+  if (filters && froms.length === 0) throw new UsageError('--filter-* selects what a --from-* re-execution resets', 'add --from-run, --from-tier or --from-experiment');
   const from = froms[0] ? fromSpec(froms[0][0], froms[0][1]!, o) : undefined;
   return { ...(Object.keys(until).length > 0 ? { until } : {}), ...(from ? { from } : {}) };
 }
 
-function fromSpec(level: Level, state: string, o: RunOptions): FromSpec {
+function fromSpec(level: ResetLevel, state: string, o: RunOptions): FromSpec {
   const runs = o.filterRun?.map((r) => {
     const n = Number(r);
-    if (!Number.isInteger(n) || n < 1) throw new ExpctlError('EXPCTL_USAGE', `--filter-run: "${r}" is not a run number`, 'runs are numbered from 1, e.g. --filter-run 1,3');
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`--filter-run: "${r}" is not a run number`, 'runs are numbered from 1, e.g. --filter-run 1,3');
     return n;
   });
   return {

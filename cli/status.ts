@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { replay } from '../engine/index.js';
-import { lifecycleRegistry } from '../machines/index.js';
+import { lifecycleRegistry } from '../runner/registry.js';
 import { statusTree, type StatusTree } from '../observe/status-tree.js';
 import { isProcessAlive } from '../store/index.js';
 import type { EventStore, Lease } from '../store/types.js';

@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { toMermaid } from '../observe/diagram.js';
 import { machineGraph } from '../engine/graph.js';
-import { lifecycleRegistry } from '../machines/index.js';
+import { lifecycleRegistry } from '../runner/registry.js';
 
 const dir = join(import.meta.dirname, 'machines');
 mkdirSync(dir, { recursive: true });

@@ -25,6 +25,7 @@
 
 import { getInitialMicrosteps, getMicrosteps, getNextTransitions, type AnyMachineSnapshot, type AnyStateMachine, type AnyStateNode, type AnyTransitionDefinition } from 'xstate';
 import type { EventStore, StoredRow } from '../store/types.js';
+import { isEvent } from './events.js';
 import { indexedGraph, type GraphTransition } from './graph.js';
 import type { Registry } from './registry.js';
 import { applyRow, type ReplayedActor } from './replay.js';
@@ -132,7 +133,7 @@ export class CoverageCollector {
     const after = applyRow(this.registry, actors, row);
     const tally = this.tallies.get(after.entry.id)!;
     if (!before) tally.actors += 1;
-    const input = !before && row.event.type === 'actor.created' ? row.event.data.input : undefined;
+    const input = !before && isEvent(row.event, 'actor.created') ? row.event.data.input : undefined;
     const { taken, unattributed } = transitionsTaken(after.entry.machine, before?.snapshot ?? null, row.event, input);
     tally.unattributed += unattributed;
     for (const edge of taken) {

@@ -1,7 +1,7 @@
-import type { LifecycleEvent } from '../schemas/events.js';
-import type { EventStore, StoredRow } from '../store/types.js';
-import { ExpctlError } from '../util/errors.js';
+import type { AnyEvent, EventStore, StoredRow } from '../store/types.js';
+import { ExpctlError, type ErrorCode } from '../util/errors.js';
 import type { ReplayedActor } from './replay.js';
+import { isEvent } from './events.js';
 import type { EffectRequest } from './step.js';
 
 /** A new actor to create, under a parent stream. */
@@ -16,7 +16,7 @@ export interface EffectResult {
   output: unknown;
   spawn?: SpawnSpec[];
   /** Events for other actors (e.g. restarting children that already exist), appended before the completion. */
-  events?: { stream: string; event: LifecycleEvent }[];
+  events?: { stream: string; event: AnyEvent }[];
 }
 
 /** A process an effect started, recorded as `effect.started` so a later driver can stop survivors. */
@@ -51,7 +51,7 @@ export class EffectFailure extends ExpctlError {
     message: string,
     readonly retryable: boolean,
     readonly rateLimit?: { retryAt: number; reason?: string },
-    code = 'EXPCTL_EFFECT_FAILED',
+    code: ErrorCode = 'EXPCTL_EFFECT_FAILED',
   ) {
     super(code, message);
   }
@@ -61,7 +61,7 @@ export class EffectFailure extends ExpctlError {
 export function outputOf<T = unknown>(rows: readonly StoredRow[], effect: string): T | undefined {
   for (let i = rows.length - 1; i >= 0; i--) {
     const { event } = rows[i]!;
-    if (event.type === 'effect.completed' && event.data.effect === effect) return event.data.output as T;
+    if (isEvent(event, 'effect.completed') && event.data.effect === effect) return event.data.output as T;
   }
   return undefined;
 }

@@ -1,13 +1,13 @@
 /**
- * Diagrams of XState machines: a plain JSON graph of a machine's definition
- * (from @xstate/graph's toDirectedGraph, plus the eventless `always`
- * transitions it leaves out), and Mermaid (stateDiagram-v2) and Graphviz DOT
- * renderings of it. Generic: it reads only the machine definition, and knows
- * nothing of experiments. Output is deterministic: states in document order,
- * transitions in definition order (each state's, then the root's).
+ * The definition graph of an XState machine: its states and every
+ * transition (one edge per target, eventless `always` ones included), read
+ * from the machine's state nodes. The one extraction behind the diagrams
+ * (observe/diagram.ts), coverage and the viewer's statecharts. Generic: it
+ * reads only the machine definition, and knows nothing of experiments.
+ * Deterministic: states in document order, transitions in definition order
+ * (each state's, then the root's).
  */
 
-import { toDirectedGraph } from '@xstate/graph';
 import type { AnyStateMachine, AnyStateNode, AnyTransitionDefinition } from 'xstate';
 
 /** Source of a transition defined at the machine root: it applies in any state. */
@@ -108,21 +108,13 @@ export function indexedGraph(machine: AnyStateMachine): IndexedGraph {
   };
   visit(root, null);
 
-  // toDirectedGraph lists each node's `on` (and delayed, invoke) transitions, one edge per target; always transitions are added here
-  const directed = new Map<AnyStateNode, AnyTransitionDefinition[]>();
-  const collect = (g: ReturnType<typeof toDirectedGraph>) => {
-    const list: AnyTransitionDefinition[] = [];
-    for (const edge of g.edges) if (!list.includes(edge.transition)) list.push(edge.transition);
-    directed.set(g.stateNode as AnyStateNode, list);
-    g.children.forEach(collect);
-  };
-  collect(toDirectedGraph(machine));
-
+  // a node's `on` (and delayed, invoke) transitions by event, in definition order; then its eventless ones
   const transitions: GraphTransition[] = [];
   const edgesOf = new Map<AnyTransitionDefinition, GraphTransition[]>();
   const seen = new Map<string, number>();
   for (const node of [...nodes, root]) {
-    for (const t of [...(directed.get(node) ?? []), ...((node.always ?? []) as AnyTransitionDefinition[])]) {
+    const onEvents = [...(node.transitions.values() as Iterable<AnyTransitionDefinition[]>)].flat();
+    for (const t of [...onEvents, ...((node.always ?? []) as AnyTransitionDefinition[])]) {
       const targets: (AnyStateNode | null)[] = t.target && t.target.length > 0 ? [...t.target] : [null];
       const edges = targets.map((target) => {
         const edge = toEdge(t, target);
@@ -229,4 +221,3 @@ export function metaLines(meta: Record<string, unknown>): string[] {
   });
 }
 
-/** An internal (targetless) transition as one line: `event [guard] / action, action`. */

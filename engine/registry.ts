@@ -3,6 +3,22 @@ import { canonicalJson } from '../util/canonical-json.js';
 import { ExpctlError } from '../util/errors.js';
 import { sha256 } from '../util/hash.js';
 
+/**
+ * The events an actor of a machine sends its parent: `finished` when it
+ * reaches a state with an outcome, `retried` when a failed one is retried.
+ * The parent's definition handles events of these types.
+ */
+export interface Notices {
+  finished: string;
+  retried: string;
+}
+
+/** A machine as registered: the XState machine, and the notices its actors send their parents (none for a root). */
+export interface MachineDeclaration {
+  machine: AnyStateMachine;
+  notices?: Notices;
+}
+
 /** A machine the engine can drive, with the identity recorded on every row (I5). */
 export interface RegisteredMachine {
   id: string;
@@ -12,6 +28,7 @@ export interface RegisteredMachine {
   /** `id@version#hash`, as stored in the `machine` column. */
   ref: string;
   machine: AnyStateMachine;
+  notices: Notices | null;
 }
 
 export type Registry = ReadonlyMap<string, RegisteredMachine>;
@@ -27,20 +44,22 @@ export function definitionHash(machine: AnyStateMachine): string {
   return sha256(canonicalJson(structure)).slice(0, 16);
 }
 
-export function registerMachine(machine: AnyStateMachine): RegisteredMachine {
+export function registerMachine(declared: AnyStateMachine | MachineDeclaration): RegisteredMachine {
+  const { machine, notices } = 'machine' in declared ? declared : { machine: declared, notices: undefined };
   const version = machine.version ?? '0';
   const hash = definitionHash(machine);
-  return { id: machine.id, version, hash, ref: `${machine.id}@${version}#${hash}`, machine };
+  return { id: machine.id, version, hash, ref: `${machine.id}@${version}#${hash}`, machine, notices: notices ?? null };
 }
 
 /**
- * @example const registry = createRegistry([experimentMachine, tierMachine]);
+ * @example const registry = createRegistry([{ machine: parentMachine }, { machine: childMachine, notices: { finished: 'child.finished', retried: 'child.retried' } }]);
  */
-export function createRegistry(machines: readonly AnyStateMachine[]): Registry {
+export function createRegistry(machines: readonly (AnyStateMachine | MachineDeclaration)[]): Registry {
   const registry = new Map<string, RegisteredMachine>();
-  for (const machine of machines) {
-    if (registry.has(machine.id)) throw new Error(`two machines share the id "${machine.id}"`);
-    registry.set(machine.id, registerMachine(machine));
+  for (const declared of machines) {
+    const entry = registerMachine(declared);
+    if (registry.has(entry.id)) throw new Error(`two machines share the id "${entry.id}"`);
+    registry.set(entry.id, entry);
   }
   return registry;
 }

@@ -2,6 +2,7 @@ import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
 import type { EventStore, StoredRow } from '../store/types.js';
 import { canonicalJson } from '../util/canonical-json.js';
 import { diffJson } from './diff.js';
+import { isEvent } from './events.js';
 import { MalformedStreamError, ReplayDivergenceError } from './errors.js';
 import { lookupMachine, type RegisteredMachine, type Registry } from './registry.js';
 import { snapshotHash } from './snapshot.js';
@@ -13,6 +14,8 @@ export interface ReplayedActor {
   snapshot: AnyMachineSnapshot;
   version: number;
   parent: string | null;
+  /** When the actor was created: the recorded time (`at`) of its first row. */
+  created: string;
   /** Machine reference recorded on the stream's latest row. */
   recordedMachine: string;
 }
@@ -72,17 +75,17 @@ export function applyRow(registry: Registry, actors: Map<string, ReplayedActor>,
   const actor = actors.get(row.stream);
   let next: ReplayedActor;
   if (!actor) {
-    if (row.version !== 1 || row.event.type !== 'actor.created') {
+    if (row.version !== 1 || !isEvent(row.event, 'actor.created')) {
       throw new MalformedStreamError(row.stream, row.seq, `its first row is version ${row.version} (${row.event.type}), not version 1 (actor.created)`);
     }
     const entry = lookupMachine(registry, row.machine, row.stream);
     const [snapshot] = initialTransition(entry.machine, row.event.data.input);
-    next = { stream: row.stream, entry, snapshot, version: 1, parent: row.event.data.parent, recordedMachine: row.machine };
+    next = { stream: row.stream, entry, snapshot, version: 1, parent: row.event.data.parent, created: row.at, recordedMachine: row.machine };
   } else {
     if (row.version !== actor.version + 1) {
       throw new MalformedStreamError(row.stream, row.seq, `version ${row.version} follows version ${actor.version}`);
     }
-    const [snapshot] = transition(actor.entry.machine, actor.snapshot, row.event);
+    const [snapshot] = transition(actor.entry.machine, actor.snapshot, row.event as Parameters<typeof transition>[2]);
     next = { ...actor, snapshot, version: row.version, recordedMachine: row.machine };
   }
   checkRow(row, next.snapshot);
@@ -100,11 +103,11 @@ function checkRow(row: StoredRow, snapshot: AnyMachineSnapshot): void {
 function restoreFromSnapshot(store: EventStore, registry: Registry, stream: string): ReplayedActor | null {
   const saved = store.latestSnapshot(stream);
   const first = store.readStream(stream, { toVersion: 1 })[0];
-  if (!saved || !first || first.event.type !== 'actor.created') return null;
+  if (!saved || !first || !isEvent(first.event, 'actor.created')) return null;
   const entry = lookupMachine(registry, saved.machine, stream);
   const snapshot = entry.machine.resolveState({ value: saved.state, context: saved.context as Record<string, unknown> });
   if (snapshotHash(snapshot) !== saved.snapshotHash) return null;
-  return { stream, entry, snapshot, version: saved.version, parent: first.event.data.parent, recordedMachine: saved.machine };
+  return { stream, entry, snapshot, version: saved.version, parent: first.event.data.parent, created: first.at, recordedMachine: saved.machine };
 }
 
 export function machineChanges(actors: Map<string, ReplayedActor>): MachineChange[] {

@@ -1,8 +1,8 @@
-import type { LifecycleEvent } from '../schemas/events.js';
-import type { Cause, EventStore, StateValue, StoredRow } from '../store/types.js';
+import type { AnyEvent, Cause, EventStore, StateValue, StoredRow } from '../store/types.js';
 import { EffectFailure, type EffectContext, type EffectHandler, type SpawnSpec, type StartedCommand } from './effects.js';
 import type { Registry } from './registry.js';
 import type { ReplayedActor } from './replay.js';
+import { sameState } from './snapshot.js';
 import { stateMeta } from './state-meta.js';
 import { createStep, eventStep, pendingEffect, type EffectRequest, type Step } from './step.js';
 
@@ -12,9 +12,23 @@ export interface CommittedRow {
   before: StateValue | null;
 }
 
+/** Watches the runtime: told of every commit, it only reads (progress, metrics, inspector). */
 export interface RuntimeObserver {
-  /** Rows just committed (one atomic append); `runtime.actors` already reflects them. */
-  committed?(rows: CommittedRow[], runtime: Runtime): void;
+  /** Rows just committed (one atomic append); `actors` already reflects them. */
+  committed?(rows: readonly CommittedRow[], actors: ReadonlyMap<string, ReplayedActor>): void;
+}
+
+/** What the driver decides after a commit: actors to create (one append), then events to send (one append each). */
+export interface Decision {
+  create?: { specs: SpawnSpec[]; parent: string | null };
+  send?: { stream: string; event: AnyEvent }[];
+}
+
+/** A commit, as the driver's `react` sees it once it is done: its rows and the effects it held. */
+export interface Committed {
+  rows: readonly CommittedRow[];
+  /** Effects this commit (or resumeEffects) did not start because of `hold`. */
+  held: readonly EffectRequest[];
 }
 
 export interface RuntimeOptions {
@@ -25,20 +39,26 @@ export interface RuntimeOptions {
   handler: (request: EffectRequest, actor: ReplayedActor) => EffectHandler;
   /** Waits until the effect may start (concurrency limits); resolves with the function that frees its place. */
   admit?: (request: EffectRequest, actor: ReplayedActor, signal: AbortSignal) => Promise<() => void>;
-  /** An early stop: effects for which this returns true are not started (they stay pending for a later driver). */
+  /** An early stop: effects for which this returns true are not started (they stay pending for a later driver). Pure. */
   hold?: (request: EffectRequest, actor: ReplayedActor) => boolean;
+  /**
+   * The driver's decisions, made after each commit is complete (its rows
+   * appended, observers told, its effects started), never inside it: what to
+   * create or send next. Its own commits are reacted to in turn.
+   */
+  react?: (committed: Committed) => Decision | null;
   /** Delay before retrying after `failures` failed attempts. */
   backoffMs?: (failures: number) => number;
   clock?: () => number;
   observer?: RuntimeObserver;
 }
 
-type Work = { kind: 'event'; stream: string; event: LifecycleEvent; cause: Cause } | { kind: 'create'; spec: SpawnSpec; parent: string | null; cause: Cause };
+type Work = { kind: 'event'; stream: string; event: AnyEvent; cause: Cause } | { kind: 'create'; spec: SpawnSpec; parent: string | null; cause: Cause };
 
 /**
- * The live loop of the durable runtime (SPEC §4): append the transition,
- * then start the effects the new state names (I1); an effect's result is
- * appended as an event and drives the next transition. Appends are
+ * The live loop of the durable runtime (docs/design.md §4): append the
+ * transition, then start the effects the new state names (I1); an effect's
+ * result is appended as an event and drives the next transition. Appends are
  * synchronous and therefore serialised and ordered. Knows nothing of
  * experiments: it drives whatever machines the registry holds.
  */
@@ -52,6 +72,8 @@ export class Runtime {
   /** Effects not started because of `hold`, by idempotency key. */
   readonly held = new Set<string>();
   private readonly clock: () => number;
+  /** Effects held during the commit (or resumeEffects) in progress, for `react`. */
+  private heldNow: EffectRequest[] = [];
 
   constructor(private readonly options: RuntimeOptions, actors: Map<string, ReplayedActor> = new Map()) {
     this.actors = actors;
@@ -68,22 +90,23 @@ export class Runtime {
   }
 
   /** Send one event to an actor; parents hear of children that finish, in the same append. */
-  send(stream: string, event: LifecycleEvent, cause: Cause): StoredRow[] {
+  send(stream: string, event: AnyEvent, cause: Cause): StoredRow[] {
     return this.commit([{ kind: 'event', stream, event, cause }]);
   }
 
   /** Send several events as one decision: one append, and observers see only the result. */
-  sendAll(events: readonly { stream: string; event: LifecycleEvent; cause: Cause }[]): StoredRow[] {
+  sendAll(events: readonly { stream: string; event: AnyEvent; cause: Cause }[]): StoredRow[] {
     return events.length === 0 ? [] : this.commit(events.map((e) => ({ kind: 'event' as const, ...e })));
   }
 
-  /** After replay (I3): restart the effect of every actor in an action state, and every pending timer. */
+  /** After replay (I3): restart the effect of every actor in an action state, and every pending timer; then the driver reacts. */
   resumeEffects(): void {
     for (const actor of this.actors.values()) {
       const pending = pendingEffect(actor.stream, actor.snapshot);
       if (pending) this.drive(actor, pending);
       this.scheduleTimer(actor);
     }
+    this.react([]);
   }
 
   /** Stop starting effects, abort the running ones, and wait until they have settled. */
@@ -129,13 +152,26 @@ export class Runtime {
       throw error;
     }
     for (const [stream, actor] of staged) this.actors.set(stream, actor);
-    this.options.observer?.committed?.(rows.map((row, i) => ({ row, before: steps[i]!.before })), this);
+    const committed = rows.map((row, i) => ({ row, before: steps[i]!.before }));
+    this.options.observer?.committed?.(committed, this.actors);
     for (const { stream, step } of steps) {
       const actor = this.actors.get(stream)!;
       for (const request of step.effects) this.drive(actor, request);
       this.scheduleTimer(actor);
     }
+    this.react(committed);
     return rows;
+  }
+
+  /** The driver's decisions after a commit: created first (one append), then each event (one append each). */
+  private react(rows: readonly CommittedRow[]): void {
+    const held = this.heldNow;
+    this.heldNow = [];
+    const decision = this.options.react?.({ rows, held });
+    if (!decision || this.fatal) return;
+    const { create, send = [] } = decision;
+    if (create && create.specs.length > 0) this.create(create.specs, create.parent);
+    for (const { stream, event } of send) this.send(stream, event, 'engine');
   }
 
   private apply(item: Work, staged: Map<string, ReplayedActor>): { stream: string; step: Step; actor: ReplayedActor } {
@@ -145,7 +181,7 @@ export class Runtime {
       const entry = this.options.registry.get(machine);
       if (!entry) throw new Error(`no machine "${machine}" is registered`);
       const step = createStep(entry, stream, input, item.parent, { at, cause: item.cause });
-      return { stream, step, actor: { stream, entry, snapshot: step.snapshot, version: 1, parent: item.parent, recordedMachine: entry.ref } };
+      return { stream, step, actor: { stream, entry, snapshot: step.snapshot, version: 1, parent: item.parent, created: at, recordedMachine: entry.ref } };
     }
     const current = staged.get(item.stream) ?? this.actors.get(item.stream);
     if (!current) throw new Error(`no actor ${item.stream}`);
@@ -153,19 +189,21 @@ export class Runtime {
     return { stream: item.stream, step, actor: { ...current, snapshot: step.snapshot, version: current.version + 1, recordedMachine: current.entry.ref } };
   }
 
-  /** SPEC §2.5: entering a state with an outcome tells the parent, as `<machine>.finished` in its stream. */
+  /** Entering a state with an outcome tells the parent, with the machine's `finished` notice in its stream (docs/design.md §2). */
   private finishedNotice(item: Work, actor: ReplayedActor, step: Step, before: StateValue | null): Work | null {
     const outcome = stateMeta(step.snapshot).outcome;
-    if (!outcome || !actor.parent || item.kind === 'create') return null;
-    if (JSON.stringify(before) === JSON.stringify(step.snapshot.value)) return null;
+    const notice = actor.entry.notices?.finished;
+    if (!outcome || !actor.parent || !notice || item.kind === 'create') return null;
+    if (sameState(before, step.snapshot.value as StateValue)) return null;
     const child = actor.stream.slice(actor.parent.length + 1);
-    const event = { type: `${actor.entry.id}.finished`, data: { child, outcome } } as LifecycleEvent;
-    return { kind: 'event', stream: actor.parent, event, cause: 'child' };
+    return { kind: 'event', stream: actor.parent, event: { type: notice, data: { child, outcome } }, cause: 'child' };
   }
 
   private drive(actor: ReplayedActor, request: EffectRequest): void {
-    if (this.options.hold?.(request, actor)) this.held.add(request.key);
-    else if (!this.stopping && !this.running.has(request.key)) void this.execute(actor, request);
+    if (this.options.hold?.(request, actor)) {
+      this.held.add(request.key);
+      this.heldNow.push(request);
+    } else if (!this.stopping && !this.running.has(request.key)) void this.execute(actor, request);
   }
 
   private async execute(actor: ReplayedActor, request: EffectRequest): Promise<void> {

@@ -19,6 +19,11 @@ export function snapshotHash(snapshot: AnyMachineSnapshot): string {
   return sha256(canonicalJson(essenceOf(snapshot)));
 }
 
+/** Whether two recorded state values are the same state (null: no actor yet). */
+export function sameState(a: StateValue | null, b: StateValue | null): boolean {
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
+}
+
 /** A state value as one readable string: `run_failed`, or `parent.child` for nested states. */
 export function stateName(value: StateValue): string {
   if (typeof value === 'string') return value;

@@ -1,6 +1,6 @@
 import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
-import type { LifecycleEvent } from '../schemas/events.js';
-import type { AppendRow, Cause, StateValue } from '../store/types.js';
+import type { ActorCreated } from '../schemas/engine-events.js';
+import type { AnyEvent, AppendRow, Cause, StateValue } from '../store/types.js';
 import type { RegisteredMachine } from './registry.js';
 import { snapshotHash, stateName } from './snapshot.js';
 import { stateMeta } from './state-meta.js';
@@ -29,7 +29,7 @@ export interface StepMeta {
 /** Start a new actor: its stream's first row is `actor.created` carrying the input (and parent stream). */
 export function createStep(entry: RegisteredMachine, stream: string, input: unknown, parent: string | null, meta: StepMeta): Step {
   const [snapshot, actions] = initialTransition(entry.machine, input);
-  const event: LifecycleEvent = { type: 'actor.created', data: { input, parent } };
+  const event: ActorCreated = { type: 'actor.created', data: { input, parent } };
   return build(entry, stream, 0, snapshot, actions, event, meta);
 }
 
@@ -38,10 +38,10 @@ export function eventStep(
   entry: RegisteredMachine,
   stream: string,
   current: { snapshot: AnyMachineSnapshot; version: number },
-  event: LifecycleEvent,
+  event: AnyEvent,
   meta: StepMeta,
 ): Step {
-  const [snapshot, actions] = transition(entry.machine, current.snapshot, event);
+  const [snapshot, actions] = transition(entry.machine, current.snapshot, event as Parameters<typeof transition>[2]);
   return build(entry, stream, current.version, snapshot, actions, event, meta);
 }
 
@@ -51,7 +51,7 @@ function build(
   version: number,
   snapshot: AnyMachineSnapshot,
   actions: readonly { type: string; params?: unknown }[],
-  event: LifecycleEvent,
+  event: AnyEvent,
   meta: StepMeta,
 ): Step {
   const row: AppendRow = {

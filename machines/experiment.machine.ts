@@ -1,6 +1,6 @@
-import { assign, setup } from 'xstate';
-import type { EventOf, LifecycleEvent } from '../schemas/events.js';
-import { childOutcomeActions, lifecycleActions, lifecycleContext, lifecycleGuards, parentGuards, type LifecycleContext, type ParentContext } from './lifecycle.js';
+import { assertEvent, assign, setup } from 'xstate';
+import type { LifecycleEvent } from '../schemas/events.js';
+import { NOTICES, childOutcomeActions, lifecycleActions, lifecycleContext, lifecycleGuards, parentGuards, type LifecycleContext, type ParentContext } from './lifecycle.js';
 import { awaitingState, childEvents, completed, effectState, parentResetExits, resumeExits, type StateMeta } from './states.js';
 
 export interface ExperimentInput {
@@ -54,7 +54,8 @@ export const experimentMachine = setup({
     ...lifecycleActions<ExperimentContext>(),
     ...childOutcomeActions<ExperimentContext>(),
     addTiers: assign(({ context, event }) => {
-      const added = (event as EventOf<'experiment.tiers_added'>).data.tiers.filter((t) => !context.expected.includes(t.id));
+      assertEvent(event, 'experiment.tiers_added');
+      const added = event.data.tiers.filter((t) => !context.expected.includes(t.id));
       return {
         tiers: [...context.tiers, ...added],
         expected: [...context.expected, ...added.map((t) => t.id)],
@@ -74,7 +75,7 @@ export const experimentMachine = setup({
     children: {},
   }),
   initial: 'exp_initializing',
-  on: { ...childEvents('tier'), 'operator.reset': parentResetExits(STEPS, ['exp_initializing', 'exp_dir_created', 'exp_repo_cloned']) },
+  on: { ...childEvents(NOTICES.tier), 'operator.reset': parentResetExits(STEPS, ['exp_initializing', 'exp_dir_created', 'exp_repo_cloned']) },
   states: {
     exp_initializing: withInterrupt('exp_initializing', effectState('exp_initializing', 'initializeExperiment', 'exp_dir_created', 'exp_failed')),
     exp_dir_created: withInterrupt('exp_dir_created', effectState('exp_dir_created', 'prepareRepository', 'exp_repo_cloned', 'exp_failed')),

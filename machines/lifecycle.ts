@@ -1,5 +1,5 @@
-import { assign } from 'xstate';
-import type { ChildOutcome, EventOf, LifecycleEvent } from '../schemas/events.js';
+import { assertEvent, assign } from 'xstate';
+import type { ChildOutcome, LifecycleEvent } from '../schemas/events.js';
 
 /**
  * The part of every lifecycle actor's context that drives effects, retries,
@@ -88,10 +88,24 @@ type ParentArgs = { context: LifecycleContext & ParentContext; event: LifecycleE
 
 const finishedAll = (c: ParentContext) => c.expected.every((id) => c.children[id] !== undefined);
 
+/**
+ * The notices a child machine's actors send their parent, by the child's
+ * machine id: the parent handles them at its root (childEvents), the engine
+ * sends them (the registry declares them, runner/registry.ts).
+ */
+export const NOTICES = {
+  tier: { finished: 'tier.finished', retried: 'tier.retried' },
+  subtest: { finished: 'subtest.finished', retried: 'subtest.retried' },
+  run: { finished: 'run.finished', retried: 'run.retried' },
+} as const;
+
+type Notice = Extract<LifecycleEvent, { data: { child: string } }>;
+
+const isNotice = (event: LifecycleEvent): event is Notice => 'child' in (event.data as object);
+
 export const parentGuards = {
   isExpectedChild: ({ context, event }: ParentArgs) =>
-    (event.type.endsWith('.finished') || event.type.endsWith('.retried')) &&
-    context.expected.includes((event as EventOf<'run.finished'>).data.child),
+    (event.type.endsWith('.finished') || event.type.endsWith('.retried')) && isNotice(event) && context.expected.includes(event.data.child),
   allChildrenFinished: ({ context }: ParentArgs) => finishedAll(context),
   /** Every child finished and none completed (SPEC §2.6: a subtest/tier fails only then). */
   noChildCompleted: ({ context }: ParentArgs) =>
@@ -103,13 +117,15 @@ export const parentGuards = {
 export function childOutcomeActions<C extends LifecycleContext & ParentContext>() {
   return {
     recordChild: assign<C, LifecycleEvent, undefined, LifecycleEvent, never>(({ context, event }) => {
-      const { child, outcome } = (event as EventOf<'run.finished'>).data;
+      assertEvent(event, [NOTICES.tier.finished, NOTICES.subtest.finished, NOTICES.run.finished]);
+      const { child, outcome } = event.data;
       return { children: { ...context.children, [child]: outcome } } as Patch<C>;
     }),
     /** Reset to before the fan-out: every child starts over, so no outcome is kept. */
     forgetAllChildren: assign<C, LifecycleEvent, undefined, LifecycleEvent, never>(() => ({ children: {} }) as Patch<C>),
     forgetChild: assign<C, LifecycleEvent, undefined, LifecycleEvent, never>(({ context, event }) => {
-      const { [(event as EventOf<'run.retried'>).data.child]: _forgotten, ...children } = context.children;
+      assertEvent(event, [NOTICES.tier.retried, NOTICES.subtest.retried, NOTICES.run.retried]);
+      const { [event.data.child]: _forgotten, ...children } = context.children;
       return { children } as Patch<C>;
     }),
   };

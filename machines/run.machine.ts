@@ -1,5 +1,5 @@
-import { assign, setup } from 'xstate';
-import type { EventOf, LifecycleEvent } from '../schemas/events.js';
+import { assertEvent, assign, setup } from 'xstate';
+import type { LifecycleEvent } from '../schemas/events.js';
 import { lifecycleActions, lifecycleContext, lifecycleGuards, type LifecycleContext } from './lifecycle.js';
 import { completed, effectState, resetExits, resumeExits, type StateMeta } from './states.js';
 
@@ -64,10 +64,10 @@ export const runMachine = setup({
   },
   actions: {
     ...lifecycleActions<RunContext>(),
-    recordRateLimit: assign(({ context, event }) => ({
-      retryAt: (event as EventOf<'effect.failed'>).data.rateLimit?.retryAt ?? null,
-      rateLimits: context.rateLimits + 1,
-    })),
+    recordRateLimit: assign(({ context, event }) => {
+      assertEvent(event, 'effect.failed');
+      return { retryAt: event.data.rateLimit?.retryAt ?? null, rateLimits: context.rateLimits + 1 };
+    }),
     retryAfterRateLimit: assign(({ context }) => ({ attempt: context.attempt + 1, retryAt: null })),
   },
 }).createMachine({

@@ -50,10 +50,10 @@ export function awaitingState(self: string, child: string, next: string, failed:
 }
 
 /** Recording and forgetting child outcomes, in any state (machine root), so none is lost. */
-export function childEvents(child: string) {
+export function childEvents(notices: { finished: string; retried: string }) {
   return {
-    [`${child}.finished`]: { guard: 'isExpectedChild', actions: 'recordChild' },
-    [`${child}.retried`]: { guard: 'isExpectedChild', actions: 'forgetChild' },
+    [notices.finished]: { guard: 'isExpectedChild', actions: 'recordChild' },
+    [notices.retried]: { guard: 'isExpectedChild', actions: 'forgetChild' },
   } as const;
 }
 

@@ -1,6 +1,6 @@
 import { setup } from 'xstate';
 import type { LifecycleEvent } from '../schemas/events.js';
-import { childOutcomeActions, lifecycleActions, lifecycleContext, lifecycleGuards, parentGuards, type LifecycleContext, type ParentContext } from './lifecycle.js';
+import { NOTICES, childOutcomeActions, lifecycleActions, lifecycleContext, lifecycleGuards, parentGuards, type LifecycleContext, type ParentContext } from './lifecycle.js';
 import { awaitingState, childEvents, completed, effectState, parentResetExits, resumeExits, type StateMeta } from './states.js';
 
 export interface SubtestInput {
@@ -35,7 +35,7 @@ export const subtestMachine = setup({
     children: {},
   }),
   initial: 'subtest_pending',
-  on: { ...childEvents('run'), 'operator.reset': parentResetExits(STEPS, ['subtest_pending']) },
+  on: { ...childEvents(NOTICES.run), 'operator.reset': parentResetExits(STEPS, ['subtest_pending']) },
   states: {
     subtest_pending: effectState('subtest_pending', 'startRuns', 'subtest_runs_in_progress', 'subtest_failed'),
     subtest_runs_in_progress: awaitingState('subtest_runs_in_progress', 'run', 'subtest_runs_complete', 'subtest_failed'),

@@ -1,6 +1,6 @@
-import { assign, setup } from 'xstate';
-import type { EventOf, LifecycleEvent } from '../schemas/events.js';
-import { childOutcomeActions, lifecycleActions, lifecycleContext, lifecycleGuards, parentGuards, type LifecycleContext, type ParentContext } from './lifecycle.js';
+import { assertEvent, assign, setup } from 'xstate';
+import type { LifecycleEvent } from '../schemas/events.js';
+import { NOTICES, childOutcomeActions, lifecycleActions, lifecycleContext, lifecycleGuards, parentGuards, type LifecycleContext, type ParentContext } from './lifecycle.js';
 import { awaitingState, childEvents, completed, effectState, recordingOutput, parentResetExits, resumeExits, type StateMeta } from './states.js';
 
 export interface TierInput {
@@ -25,14 +25,16 @@ const STEPS = [
 
 /** `loadTierConfig` outputs `{ subtests: string[] }`: the subtests this tier runs (after `maxSubtests`). */
 function subtestsOf(event: LifecycleEvent): string[] {
-  const output = (event as EventOf<'effect.completed'>).data.output as { subtests?: unknown } | null;
+  assertEvent(event, 'effect.completed');
+  const output = event.data.output as { subtests?: unknown } | null;
   const list = output?.subtests;
   return Array.isArray(list) ? list.filter((s): s is string => typeof s === 'string') : [];
 }
 
 /** `selectBestSubtest` outputs `{ subtest, reason }`, or null when no subtest completed. */
 function bestOf(event: LifecycleEvent): TierContext['best'] {
-  const output = (event as EventOf<'effect.completed'>).data.output as { subtest?: unknown; reason?: unknown } | null;
+  assertEvent(event, 'effect.completed');
+  const output = event.data.output as { subtest?: unknown; reason?: unknown } | null;
   return typeof output?.subtest === 'string' ? { subtest: output.subtest, reason: String(output.reason ?? '') } : null;
 }
 
@@ -56,7 +58,7 @@ export const tierMachine = setup({
     best: null,
   }),
   initial: 'tier_pending',
-  on: { ...childEvents('subtest'), 'operator.reset': parentResetExits(STEPS, ['tier_pending', 'tier_config_loaded']) },
+  on: { ...childEvents(NOTICES.subtest), 'operator.reset': parentResetExits(STEPS, ['tier_pending', 'tier_config_loaded']) },
   states: {
     tier_pending: recordingOutput(effectState('tier_pending', 'loadTierConfig', 'tier_config_loaded', 'tier_failed'), 'recordSubtests'),
     tier_config_loaded: effectState('tier_config_loaded', 'startSubtests', 'tier_subtests_running', 'tier_failed'),

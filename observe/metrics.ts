@@ -1,17 +1,19 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { ExperimentWatcher } from '../runner/orchestrator.js';
+import { isFinal, sameState, stateMeta, type ReplayedActor } from '../engine/index.js';
+import type { ExperimentWatcher } from '../runner/watcher.js';
 
 export type Outcome = 'completed' | 'failed' | 'interrupted';
-export type Level = 'run' | 'subtest' | 'tier';
+export type DurationLevel = 'run' | 'subtest' | 'tier';
 
 /**
- * The metrics of one experiment, in Prometheus terms (SPEC §8). Durations are
- * recorded whatever the outcome: completed, failed, or interrupted (SPEC §4).
+ * The metrics of one experiment, in Prometheus terms (docs/design.md §8).
+ * Durations are recorded whatever the outcome: completed, failed, or
+ * interrupted.
  */
 export interface Metrics {
-  duration(level: Level, outcome: Outcome, labels: { tier?: string; subtest?: string }, ms: number): void;
+  duration(level: DurationLevel, outcome: Outcome, labels: { tier?: string; subtest?: string }, ms: number): void;
   effectRetry(effect: string): void;
   rateLimitPause(): void;
   eventsAppended(rows: number): void;
@@ -28,7 +30,7 @@ const SECONDS = [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600];
 export function createMetrics(experiment?: string): Metrics {
   const registry = new Registry();
   if (experiment) registry.setDefaultLabels({ experiment });
-  const histogram = (level: Level, labelNames: string[]) =>
+  const histogram = (level: DurationLevel, labelNames: string[]) =>
     new Histogram({ name: `expctl_${level}_duration_seconds`, help: `Duration of a ${level} from its creation to its end, by outcome`, labelNames, buckets: SECONDS, registers: [registry] });
   const durations = {
     run: histogram('run', ['tier', 'subtest', 'outcome']),
@@ -50,6 +52,46 @@ export function createMetrics(experiment?: string): Metrics {
     replayDuration: (ms) => replay.set(ms / 1000),
     text: () => registry.metrics(),
     setExperiment: (key) => registry.setDefaultLabels({ experiment: key }),
+  };
+}
+
+const LEVELS: readonly string[] = ['run', 'subtest', 'tier'];
+
+/** An actor's duration from its creation to `end`, by outcome (runs, subtests and tiers only). */
+function recordDuration(metrics: Metrics, actor: ReplayedActor, outcome: Outcome, end: number): void {
+  if (!LEVELS.includes(actor.entry.id)) return;
+  const { tier, subtest } = actor.snapshot.context as { tier?: string; subtest?: string };
+  metrics.duration(actor.entry.id as DurationLevel, outcome, { tier, subtest }, Math.max(0, end - Date.parse(actor.created)));
+}
+
+/**
+ * Records an experiment's metrics from what the driver appends: rows, effect
+ * retries (a failed attempt that leaves the actor in its state), rate-limit
+ * pauses (entering run_rate_limited), durations of actors that reach an
+ * outcome, and, when the driver is interrupted, of those still under way.
+ */
+export function metricsWatcher(metrics: Metrics, clock: () => number = Date.now): ExperimentWatcher {
+  return {
+    started(key, _actors, _registry, { replayMs }) {
+      metrics.setExperiment(key);
+      if (replayMs !== null) metrics.replayDuration(replayMs);
+    },
+    rows(rows, actors) {
+      metrics.eventsAppended(rows.length);
+      for (const { row, before } of rows) {
+        if (row.event.type === 'effect.failed' && sameState(row.state, before)) metrics.effectRetry((row.event.data as { effect: string }).effect);
+        if (row.state === 'run_rate_limited' && before !== 'run_rate_limited') metrics.rateLimitPause();
+        const actor = actors.get(row.stream)!;
+        const { outcome } = stateMeta(actor.snapshot);
+        if (outcome && !sameState(before, row.state) && actor.version === row.version) recordDuration(metrics, actor, outcome, Date.parse(row.at));
+      }
+    },
+    ended(_key, actors, how) {
+      if (how !== 'interrupted') return;
+      for (const actor of actors.values()) {
+        if (!isFinal(actor.snapshot) && stateMeta(actor.snapshot).outcome === undefined) recordDuration(metrics, actor, 'interrupted', clock());
+      }
+    },
   };
 }
 

@@ -1,6 +1,6 @@
 import type { ReplayedActor } from '../engine/index.js';
 import type { ExperimentContext, RunContext, SubtestContext, TierContext } from '../machines/index.js';
-import { streams } from '../runner/paths.js';
+import { streams } from '../runner/streams.js';
 
 export interface RunCounts {
   total: number;

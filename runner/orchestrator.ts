@@ -1,23 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { isFinal, Runtime, stateMeta, type CommittedRow, type EffectHandler, type EffectRequest, type MachineChange, type Registry, type ReplayedActor } from '../engine/index.js';
-import { lifecycleRegistry, type ExperimentContext } from '../machines/index.js';
-import type { EventStore, Lease, StateValue, StoredRow } from '../store/types.js';
+import { isFinal, Runtime, sameState, stateMeta, type Committed, type Decision, type EffectHandler, type EffectRequest, type MachineChange, type Registry, type ReplayedActor } from '../engine/index.js';
+import { contextOf } from '../machines/index.js';
+import type { Lease } from '../store/types.js';
 import { ExperimentCompleteError, ExperimentFailedError, InterruptedError, NothingToRedoError } from './errors.js';
-import { createExecution, type Execution } from './execution/execution.js';
+import { createExecution, type Execution, type Limits } from './execution/execution.js';
 import { createFinalization, type Finalization } from './finalization/finalization.js';
-import { createMetrics, type Metrics } from '../observe/metrics.js';
+import { loadVerified, type ExperimentLog, type RecordedStart } from './log.js';
 import { currentOperator } from './operator.js';
 import { experimentPaths } from './paths.js';
-import { createResume, type RecordedStart, type Resume } from './resume/resume.js';
-import type { RunnerEffect, Session } from './session.js';
+import { lifecycleRegistry } from './registry.js';
+import { describeResets, planResets, resetEvents, type FromSpec } from './resume/reexecute.js';
+import { createResume, type Resume } from './resume/resume.js';
+import { createSession, type RunnerEffect, type Session } from './session.js';
 import { createSetup, type Setup } from './setup/setup.js';
 import { planStart, type StartPlan } from './start-plan.js';
-import { applyResets, describeResets, planResets, runPassed, type FromSpec } from './resume/reexecute.js';
+import type { EndKind, ExperimentWatcher } from './watcher.js';
 
-export { loadRunConfig } from './start-plan.js';
-
-/** The four collaborators of SPEC §4, injected so tests can pass fakes. */
+/** The four collaborators (docs/design.md §5), injected so tests can pass fakes. */
 export interface Collaborators {
   setup: Setup;
   execution: Execution;
@@ -25,12 +25,12 @@ export interface Collaborators {
   resume: Resume;
 }
 
-export function createCollaborators(limits: { maxConcurrentRuns: number; maxConcurrentAgents: number }, registry: Registry = lifecycleRegistry): Collaborators {
-  return { setup: createSetup(), execution: createExecution(limits), finalization: createFinalization(), resume: createResume({ registry }) };
+export function createCollaborators(limits: Limits): Collaborators {
+  return { setup: createSetup(), execution: createExecution(limits), finalization: createFinalization(), resume: createResume() };
 }
 
 export interface ExperimentRequest {
-  store: EventStore;
+  store: ExperimentLog;
   resultsDir: string;
   /** `run <config>`: start, or continue the experiment with the config's id (see loadRunConfig). */
   config?: RecordedStart & { file: string };
@@ -42,13 +42,11 @@ export interface ExperimentRequest {
   reason?: string;
   /** Aborting stops the experiment; the reason ("SIGINT" / "SIGTERM") is recorded. */
   signal?: AbortSignal;
-  /** Who watches the run as it happens: progress display, inspector, metrics file. */
+  /** Who watches the run as it happens: progress display, inspector, metrics. */
   watchers?: ExperimentWatcher[];
-  /** Where this run's metrics go (default: a fresh registry per experiment). */
-  metrics?: Metrics;
   clock?: () => number;
   lease?: { staleAfterMs: number; heartbeatMs: number };
-  collaborators?: (limits: { maxConcurrentRuns: number; maxConcurrentAgents: number }, registry: Registry) => Collaborators;
+  collaborators?: (limits: Limits) => Collaborators;
   /** Early stop (`--until-*`): actors stop once they reach these states; nothing is marked failed. */
   until?: UntilSpec;
   /** Re-execution (`--from-*`): the selected actors go back to a state before driving on. */
@@ -56,15 +54,6 @@ export interface ExperimentRequest {
   /** The machines (tests pass changed ones); the lifecycle machines by default. */
   registry?: Registry;
 }
-
-/** Sees an experiment being driven: its actors when driving starts, every append, and how it ended. */
-export interface ExperimentWatcher {
-  started?(key: string, actors: ReadonlyMap<string, ReplayedActor>, registry: Registry): void;
-  rows?(rows: CommittedRow[], actors: ReadonlyMap<string, ReplayedActor>): void;
-  ended?(key: string, actors: ReadonlyMap<string, ReplayedActor>, how: EndKind): void | Promise<void>;
-}
-
-export type EndKind = 'complete' | 'failed' | 'interrupted' | 'paused' | 'error';
 
 export interface UntilSpec {
   experiment?: string;
@@ -86,6 +75,16 @@ export interface ExperimentOutcome {
 
 const DEFAULT_LEASE = { staleAfterMs: 120_000, heartbeatMs: 10_000 };
 
+/** One drive of one experiment: what it works on, and how it is driven. */
+interface Drive {
+  request: ExperimentRequest;
+  start: StartPlan;
+  session: Session;
+  collaborators: Collaborators;
+  registry: Registry;
+  upgraded: MachineChange[];
+}
+
 /**
  * The thin orchestrator: decide what to start or continue, wire the
  * collaborators into the durable runtime, drive until done, interrupted,
@@ -93,57 +92,70 @@ const DEFAULT_LEASE = { staleAfterMs: 120_000, heartbeatMs: 10_000 };
  * for those ends.
  */
 export async function driveExperiment(request: ExperimentRequest): Promise<ExperimentOutcome> {
-  const clock = request.clock ?? Date.now;
   const registry = request.registry ?? lifecycleRegistry;
-  const start = planStart(request, createResume({ registry }));
-  const collaborators = (request.collaborators ?? createCollaborators)(start.config.limits, registry);
-  const session = createSession(request, start, clock);
-  const loading = performance.now();
-  const replayed = start.isNew ? null : collaborators.resume.load(request.store, start.key);
-  if (replayed) session.metrics.replayDuration(performance.now() - loading);
-  const outcome = (alreadyComplete: boolean, held = 0, resets: string[] = []): ExperimentOutcome =>
-    ({ key: start.key, state: String(session.actors.get(start.key)?.snapshot.value), dir: session.paths.dir, alreadyComplete, held, resets });
+  const start = planStart(request);
   if (request.from && start.isNew) throw new NothingToRedoError(start.key);
-  const experiment = replayed?.actors.get(start.key);
-  if (replayed && experiment && isFinal(experiment.snapshot) && !request.from) {
+  const collaborators = (request.collaborators ?? createCollaborators)(start.config.limits);
+  const loading = performance.now();
+  const replayed = start.isNew ? null : loadVerified(request.store, start.key, registry);
+  const replayMs = replayed ? performance.now() - loading : null;
+  const session = sessionFor(request, start, replayed?.actors ?? new Map());
+  const drive: Drive = { request, start, session, collaborators, registry, upgraded: replayed?.machineChanges ?? [] };
+  const experiment = session.actors.get(start.key);
+  if (experiment && isFinal(experiment.snapshot) && !request.from) {
     if (start.added.length > 0) throw new ExperimentCompleteError(start.key, start.added.map((t) => t.id));
-    session.actors = replayed.actors;
-    return outcome(true);
+    return outcomeOf(session, { alreadyComplete: true });
   }
+  return leased(drive, async (runtime, takenOver, lost) => {
+    const watchers = request.watchers ?? [];
+    for (const watcher of watchers) watcher.started?.(start.key, runtime.actors, registry, { replayMs });
+    let how: EndKind = 'error';
+    try {
+      if (request.signal?.aborted) throw new InterruptedError(start.key, String(request.signal.reason));
+      const resets = await begin(drive, runtime, takenOver);
+      await runtime.whenIdle();
+      lost();
+      const done = finish(drive, runtime, resets);
+      how = done.held > 0 ? 'paused' : 'complete';
+      return done;
+    } catch (error) {
+      how = error instanceof InterruptedError ? 'interrupted' : error instanceof ExperimentFailedError ? 'failed' : 'error';
+      throw error;
+    } finally {
+      for (const watcher of watchers) await watcher.ended?.(start.key, runtime.actors, how);
+    }
+  });
+}
+
+/**
+ * Hold the experiment's lease (with heartbeats) while `work` drives it. A
+ * lost lease stops the runtime; `lost()` then throws why.
+ */
+async function leased<T>(drive: Drive, work: (runtime: Runtime, takenOver: Lease | null, lost: () => void) => Promise<T>): Promise<T> {
+  const { request, session } = drive;
   const lease = request.lease ?? DEFAULT_LEASE;
   const holder = { id: randomUUID(), pid: process.pid, host: hostname() };
-  const { takenOver } = request.store.acquireLease(start.key, holder, lease);
-  const runtime = createRuntime(request, session, collaborators, registry, replayed?.actors);
-  session.actors = runtime.actors;
-  let lost: unknown = null;
-  const onAbort = () => void runtime.stop(request.signal!.reason);
-  request.signal?.addEventListener('abort', onAbort, { once: true });
+  const { takenOver } = request.store.acquireLease(session.key, holder, lease);
+  const runtime = createRuntime(drive);
+  let lostWith: unknown = null;
   const heartbeat = setInterval(() => {
     try {
-      request.store.heartbeat(start.key, holder.id);
+      request.store.heartbeat(session.key, holder.id);
     } catch (error) {
-      lost = error;
+      lostWith = error;
       void runtime.stop(error);
     }
   }, lease.heartbeatMs);
-  for (const watcher of request.watchers ?? []) watcher.started?.(start.key, runtime.actors, registry);
-  let how: EndKind = 'error';
+  const onAbort = () => void runtime.stop(request.signal!.reason);
+  request.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    if (request.signal?.aborted) throw new InterruptedError(start.key, String(request.signal.reason));
-    const resets = await begin(runtime, session, collaborators, start, { takenOver, from: request.from, upgraded: replayed?.machineChanges ?? [] });
-    await runtime.whenIdle();
-    if (lost) throw lost;
-    const done = finish(runtime, session, collaborators, request, (held) => outcome(false, held, resets));
-    how = done.held > 0 ? 'paused' : 'complete';
-    return done;
-  } catch (error) {
-    how = error instanceof InterruptedError ? 'interrupted' : error instanceof ExperimentFailedError ? 'failed' : 'error';
-    throw error;
+    return await work(runtime, takenOver, () => {
+      if (lostWith) throw lostWith;
+    });
   } finally {
-    for (const watcher of request.watchers ?? []) await watcher.ended?.(start.key, runtime.actors, how);
     clearInterval(heartbeat);
     request.signal?.removeEventListener('abort', onAbort);
-    request.store.releaseLease(start.key, holder.id);
+    request.store.releaseLease(session.key, holder.id);
   }
 }
 
@@ -152,60 +164,56 @@ export async function driveExperiment(request: ExperimentRequest): Promise<Exper
  * anything (no lease, nothing recorded).
  */
 export function previewResets(request: ExperimentRequest & { from: FromSpec }): { key: string; steps: string[] } {
-  const registry = request.registry ?? lifecycleRegistry;
-  const resume = createResume({ registry });
-  const start = planStart(request, resume);
+  const start = planStart(request);
   if (start.isNew) throw new NothingToRedoError(start.key);
-  const session = createSession(request, start, request.clock ?? Date.now);
-  session.actors = resume.load(request.store, start.key).actors;
-  return { key: start.key, steps: describeResets(planResets(session, request.from, (run) => runPassed(session, run)), start.key) };
+  const { actors } = loadVerified(request.store, start.key, request.registry ?? lifecycleRegistry);
+  return { key: start.key, steps: describeResets(planResets({ key: start.key, store: request.store, actors }, request.from), start.key) };
 }
 
-function createSession(request: ExperimentRequest, start: StartPlan, clock: () => number): Session {
-  const paths = experimentPaths(request.resultsDir, start.key);
-  request.metrics?.setExperiment(start.key);
-  return {
-    key: start.key, config: start.config, configDir: start.configDir, paths, store: request.store, clock,
-    metrics: request.metrics ?? createMetrics(start.key), actors: new Map(), operator: currentOperator(request.reason),
-  };
+function sessionFor(request: ExperimentRequest, start: StartPlan, actors: Map<string, ReplayedActor>): Session {
+  return createSession({
+    key: start.key, config: start.config, configDir: start.configDir, paths: experimentPaths(request.resultsDir, start.key),
+    store: request.store, clock: request.clock ?? Date.now, actors, operator: currentOperator(request.reason),
+  });
 }
 
-function createRuntime(request: ExperimentRequest, session: Session, c: Collaborators, registry: Registry, actors?: Map<string, ReplayedActor>): Runtime {
+function outcomeOf(session: Session, { alreadyComplete = false, held = 0, resets = [] as string[] }): ExperimentOutcome {
+  const state = String(session.actors.get(session.key)?.snapshot.value);
+  return { key: session.key, state, dir: session.paths.dir, alreadyComplete, held, resets };
+}
+
+function createRuntime({ request, session, collaborators: c, registry }: Drive): Runtime {
   const backoff = session.config.retries.backoffSeconds * 1000;
-  return new Runtime(
+  const watchers = request.watchers ?? [];
+  const runtime: Runtime = new Runtime(
     {
       store: request.store,
       registry,
       experiment: session.key,
       clock: session.clock,
-      hold: request.until ? holdAt(request.until, c.execution) : undefined,
+      hold: request.until ? holdAt(request.until) : undefined,
       handler: effectRouter(c, session),
       admit: (req, actor, signal) => c.execution.admit(req, actor, signal),
       backoffMs: (failures) => Math.min(60_000, backoff * 2 ** (failures - 1)),
-      observer: {
-        committed: (rows, runtime) => {
-          session.metrics.eventsAppended(rows.length);
-          for (const { row, before } of rows) {
-            countRetriesAndPauses(session, row, before);
-            const actor = runtime.actors.get(row.stream)!;
-            const { outcome } = stateMeta(actor.snapshot);
-            if (!outcome || JSON.stringify(before) === JSON.stringify(row.state) || actor.version !== row.version) continue;
-            c.finalization.actorFinished(session, actor, outcome, row);
-            if (actor.entry.id === 'run') c.execution.runEnded(actor.stream);
-          }
-          for (const watcher of request.watchers ?? []) watcher.rows?.(rows, runtime.actors);
-          spawnReadyTiers(runtime, session, c);
-        },
-      },
+      observer: { committed: (rows, actors) => watchers.forEach((w) => w.rows?.(rows, actors)) },
+      react: (committed) => decide(committed, runtime, session, c.execution),
     },
-    actors,
+    session.actors as Map<string, ReplayedActor>,
   );
+  return runtime;
 }
 
-/** A failed attempt that leaves the actor in its state is retried; entering run_rate_limited is a pause. */
-function countRetriesAndPauses(session: Session, row: StoredRow, before: StateValue | null): void {
-  if (row.event.type === 'effect.failed' && JSON.stringify(row.state) === JSON.stringify(before)) session.metrics.effectRetry(row.event.data.effect);
-  if (row.state === 'run_rate_limited' && before !== 'run_rate_limited') session.metrics.rateLimitPause();
+/**
+ * The orchestrator's decisions after each commit: runs that ended or were
+ * held give their place back; tiers whose dependencies are done start.
+ */
+function decide({ rows, held }: Committed, runtime: Runtime, session: Session, execution: Execution): Decision | null {
+  for (const { row, before } of rows) {
+    const actor = session.actors.get(row.stream)!;
+    if (actor.entry.id === 'run' && actor.version === row.version && stateMeta(actor.snapshot).outcome && !sameState(before, row.state)) execution.release(row.stream);
+  }
+  for (const request of held) if (session.actors.get(request.stream)?.entry.id === 'run') execution.release(request.stream);
+  return runtime.stopping ? null : execution.readyTiers(session);
 }
 
 /** Routes each effect a state names to the collaborator that implements it. */
@@ -235,72 +243,55 @@ function effectRouter(c: Collaborators, session: Session): (request: EffectReque
   };
 }
 
-function spawnReadyTiers(runtime: Runtime, session: Session, c: Collaborators): void {
-  if (runtime.stopping) return;
-  const { spawn, events } = c.execution.readyTiers(session);
-  if (spawn.length > 0) runtime.create(spawn, session.key);
-  for (const { stream, event } of events) runtime.send(stream, event, 'engine');
-}
-
-interface BeginOptions {
-  takenOver: Lease | null;
-  from?: FromSpec;
-  upgraded: MachineChange[];
-}
-
 /** Start a new experiment, or prepare an existing one to continue; returns the re-execution steps taken. */
-async function begin(runtime: Runtime, session: Session, c: Collaborators, start: StartPlan, options: BeginOptions): Promise<string[]> {
-  const { operator } = session;
+async function begin({ request, start, session, collaborators: c, upgraded }: Drive, runtime: Runtime, takenOver: Lease | null): Promise<string[]> {
+  const { operator, key } = session;
   if (start.isNew) {
     const input = {
-      experiment: session.key,
+      experiment: key,
       tiers: start.config.tiers.map((t) => ({ id: t.id, dependsOn: t.dependsOn })),
       failFast: start.config.failFast,
       maxAttempts: start.config.retries.maxAttempts,
       start: { config: start.config, configDir: start.configDir, operator },
     };
-    runtime.create([{ stream: session.key, machine: 'experiment', input }], null, 'operator');
+    runtime.create([{ stream: key, machine: 'experiment', input }], null, 'operator');
     return [];
   }
-  if (options.takenOver) c.resume.tookOver(runtime, session.key, options.takenOver, operator);
+  if (takenOver) runtime.sendAll([c.resume.takeover(key, takenOver, operator)]);
   await c.resume.stopStrays(session.store, runtime.actors);
   if (start.added.length > 0) {
     const tiers = start.added.map((t) => ({ id: t.id, dependsOn: t.dependsOn }));
-    runtime.send(session.key, { type: 'experiment.tiers_added', data: { tiers, start: { config: start.config, configDir: start.configDir }, operator } }, 'operator');
+    runtime.send(key, { type: 'experiment.tiers_added', data: { tiers, start: { config: start.config, configDir: start.configDir }, operator } }, 'operator');
   }
-  const resets = options.from ? await applyResets(runtime, session, planResets(session, options.from, (run) => runPassed(session, run))) : [];
-  c.resume.resumeActors(runtime, session.key, operator, options.upgraded);
+  let resets: string[] = [];
+  if (request.from) {
+    const scope = { key, store: session.store, actors: runtime.actors, paths: session.paths, operator };
+    const { applied, events } = await resetEvents(scope, planResets(scope, request.from));
+    runtime.sendAll(events);
+    resets = describeResets(applied, key);
+  }
+  runtime.sendAll(c.resume.resumeEvents(runtime.actors, key, operator, upgraded));
   runtime.resumeEffects();
-  spawnReadyTiers(runtime, session, c);
-  return describeResets(resets, session.key);
+  return resets;
 }
 
-/** `--until-*`: an effect is held when its actor has reached the named state of its level; a held run gives its place back. */
-function holdAt(until: UntilSpec, execution: Execution): (request: EffectRequest, actor: ReplayedActor) => boolean {
-  return (request, actor) => {
-    const held = until[actor.entry.id as keyof UntilSpec] === request.state;
-    if (held && actor.entry.id === 'run') execution.runEnded(actor.stream);
-    return held;
-  };
+/** `--until-*`: an effect is held when its actor has reached the named state of its level (pure). */
+function holdAt(until: UntilSpec): (request: EffectRequest, actor: ReplayedActor) => boolean {
+  return (request, actor) => until[actor.entry.id as keyof UntilSpec] === request.state;
 }
 
-function finish(runtime: Runtime, session: Session, c: Collaborators, request: ExperimentRequest, outcome: (held: number) => ExperimentOutcome): ExperimentOutcome {
+function finish({ request, session }: Drive, runtime: Runtime, resets: string[]): ExperimentOutcome {
   const experiment = runtime.actors.get(session.key)!;
   if (request.signal?.aborted && !isFinal(experiment.snapshot)) {
-    c.finalization.actorsInterrupted(session, runtime.actors);
     runtime.send(session.key, { type: 'operator.interrupted', data: { operator: session.operator, signal: String(request.signal.reason) } }, 'operator');
     throw new InterruptedError(session.key, String(request.signal.reason));
   }
   const value = String(experiment.snapshot.value);
-  if (value === 'exp_failed') {
-    throw new ExperimentFailedError(session.key, (experiment.snapshot.context as ExperimentContext).failure?.message ?? 'unknown reason');
-  }
+  if (value === 'exp_failed') throw new ExperimentFailedError(session.key, contextOf(experiment, 'experiment').failure?.message ?? 'unknown reason');
   if (!isFinal(experiment.snapshot) && runtime.held.size > 0 && request.until) {
     runtime.send(session.key, { type: 'operator.paused', data: { until: request.until, held: runtime.held.size, operator: session.operator } }, 'operator');
-    return outcome(runtime.held.size);
+    return outcomeOf(session, { held: runtime.held.size, resets });
   }
-  if (!isFinal(experiment.snapshot)) {
-    throw new Error(`experiment ${session.key} stopped in ${value} with nothing left to run; this is a bug`);
-  }
-  return outcome(0);
+  if (!isFinal(experiment.snapshot)) throw new Error(`experiment ${session.key} stopped in ${value} with nothing left to run; this is a bug`);
+  return outcomeOf(session, { resets });
 }

@@ -1,9 +1,9 @@
 import type { TierConfig } from '../schemas/config.js';
-import type { EventStore } from '../store/types.js';
+import { ConfigChangedError, ConfigInvalidError, ExperimentNotFoundError } from './errors.js';
+import { generations, recordedStart, type ExperimentLog, type RecordedStart } from './log.js';
 import { loadConfigFile } from './setup/config-file.js';
-import { ConfigInvalidError, ExperimentNotFoundError } from './errors.js';
-import type { RecordedStart, Resume } from './resume/resume.js';
-import { environmentIssues } from './setup/setup.js';
+import { compareFingerprints, configFingerprint } from './setup/fingerprint.js';
+import { environmentIssues } from './setup/preflight.js';
 
 export interface StartPlan extends RecordedStart {
   key: string;
@@ -12,22 +12,31 @@ export interface StartPlan extends RecordedStart {
 }
 
 /** Which experiment (generation) to drive, with which config: a new one, or one that continues. */
-export function planStart(request: { store: EventStore; config?: RecordedStart & { file: string }; experiment?: string; fresh?: boolean }, resume: Resume): StartPlan {
+export function planStart(request: { store: ExperimentLog; config?: RecordedStart & { file: string }; experiment?: string; fresh?: boolean }): StartPlan {
+  const { store } = request;
   if (!request.config) {
     const id = request.experiment!;
-    const generations = resume.generations(request.store, id);
-    const key = id.includes('~') || generations.length === 0 ? id : generations.at(-1)!;
-    if (!request.store.head(key)) throw new ExperimentNotFoundError(key, request.store.location, request.store.experiments().map((h) => h.experiment));
-    return { key, isNew: false, added: [], ...resume.recordedStart(request.store, key) };
+    const known = generations(store, id);
+    const key = id.includes('~') || known.length === 0 ? id : known.at(-1)!;
+    if (!store.head(key)) throw new ExperimentNotFoundError(key, store.location, store.experiments().map((h) => h.experiment));
+    return { key, isNew: false, added: [], ...recordedStart(store, key) };
   }
   const { config, configDir } = request.config;
   const current = { config, configDir };
-  const generations = resume.generations(request.store, config.id);
-  if (generations.length === 0) return { key: config.id, isNew: true, added: [], ...current };
-  if (request.fresh) return { key: `${config.id}~${generations.length + 1}`, isNew: true, added: [], ...current };
-  const key = generations.at(-1)!;
-  const added = resume.checkConfig(key, resume.recordedStart(request.store, key), current);
+  const known = generations(store, config.id);
+  if (known.length === 0) return { key: config.id, isNew: true, added: [], ...current };
+  if (request.fresh) return { key: `${config.id}~${known.length + 1}`, isNew: true, added: [], ...current };
+  const key = known.at(-1)!;
+  const added = checkConfig(key, recordedStart(store, key), current);
   return { key, isNew: false, added, ...current };
+}
+
+/** Compare the config given to `run` with the recorded one: refuse changes, return the tiers added since. */
+function checkConfig(key: string, recorded: RecordedStart, current: RecordedStart): TierConfig[] {
+  const comparison = compareFingerprints(configFingerprint(recorded.config, recorded.configDir), configFingerprint(current.config, current.configDir));
+  const changes = [...comparison.changed, ...comparison.removed.map((t) => `tiers.${t} (removed)`)];
+  if (changes.length > 0) throw new ConfigChangedError(key, changes);
+  return current.config.tiers.filter((t) => comparison.added.includes(t.id));
 }
 
 /**
@@ -53,4 +62,3 @@ function selectTiers(config: StartPlan['config'], ids: string[], file: string): 
   if (issues.length > 0) throw new ConfigInvalidError(file, issues);
   return { ...config, tiers };
 }
-

@@ -1,14 +1,14 @@
 import { z } from 'zod';
+import { ActorCreated, childFinished, childRetried, EffectCompleted, EffectFailed, EffectStarted, TimerElapsed, type ChildOutcome } from './engine-events.js';
 
 /**
- * Lifecycle events: the domain facts stored in the log. Store metadata (seq,
- * version, hash, recorded time) lives on the row, never in the event.
- * Bump EVENT_SCHEMA_VERSION when a shape changes, and add an upcaster.
+ * The experiment lifecycle's events: the engine's own (schemas/engine-events.ts),
+ * the notices of its four machines and the operator's actions. Store
+ * metadata (seq, version, hash, recorded time) lives on the row, never in the
+ * event. Bump EVENT_SCHEMA_VERSION when a shape changes, and add an upcaster
+ * (runner/codec.ts).
  */
 export const EVENT_SCHEMA_VERSION = 1;
-
-const EffectName = z.string().min(1);
-const Attempt = z.int().positive();
 
 /** Who did something by hand: recorded on every operator action. */
 export const Operator = z.strictObject({
@@ -20,59 +20,10 @@ export const Operator = z.strictObject({
 });
 export type Operator = z.infer<typeof Operator>;
 
-export const ActorCreated = z.strictObject({
-  type: z.literal('actor.created'),
-  data: z.strictObject({ input: z.unknown(), parent: z.string().nullable() }),
-});
-
-/** An effect began; for commands, the process (group) that runs it, so a later driver can stop survivors. */
-export const EffectStarted = z.strictObject({
-  type: z.literal('effect.started'),
-  data: z.strictObject({
-    effect: EffectName,
-    attempt: Attempt,
-    key: z.string(),
-    pid: z.int().optional(),
-    pgid: z.int().optional(),
-    /** Kernel start time of the process (Linux clock ticks), to tell it from a later process reusing the pid. */
-    startTicks: z.number().optional(),
-    command: z.array(z.string()).optional(),
-  }),
-});
-
-export const EffectCompleted = z.strictObject({
-  type: z.literal('effect.completed'),
-  data: z.strictObject({ effect: EffectName, attempt: Attempt, output: z.unknown() }),
-});
-
-export const EffectFailed = z.strictObject({
-  type: z.literal('effect.failed'),
-  data: z.strictObject({
-    effect: EffectName,
-    attempt: Attempt,
-    error: z.strictObject({ message: z.string(), code: z.string().optional() }),
-    retryable: z.boolean(),
-    /** Present when the failure was a rate limit: retry at this time (epoch ms), not before. */
-    rateLimit: z.strictObject({ retryAt: z.number(), reason: z.string().optional() }).optional(),
-  }),
-});
-
-export const TimerElapsed = z.strictObject({
-  type: z.literal('timer.elapsed'),
-  data: z.strictObject({ timer: z.string(), at: z.number() }),
-});
-
-const Outcome = z.enum(['completed', 'failed']);
-const childFinished = <T extends string>(type: T) =>
-  z.strictObject({ type: z.literal(type), data: z.strictObject({ child: z.string(), outcome: Outcome }) });
-
-/** A parent learns of a child's end through an event in its own stream (SPEC §2.5). */
+/** Notices of the lifecycle's children (the names machines/ declares for each machine). */
 export const RunFinished = childFinished('run.finished');
 export const SubtestFinished = childFinished('subtest.finished');
 export const TierFinished = childFinished('tier.finished');
-
-/** A parent forgets a failed child's outcome because the child is being retried (recorded by resume). */
-const childRetried = <T extends string>(type: T) => z.strictObject({ type: z.literal(type), data: z.strictObject({ child: z.string() }) });
 export const RunRetried = childRetried('run.retried');
 export const SubtestRetried = childRetried('subtest.retried');
 export const TierRetried = childRetried('tier.retried');
@@ -156,4 +107,5 @@ export const LifecycleEvent = z.discriminatedUnion('type', [
 export type LifecycleEvent = z.infer<typeof LifecycleEvent>;
 export type LifecycleEventType = LifecycleEvent['type'];
 export type EventOf<T extends LifecycleEventType> = Extract<LifecycleEvent, { type: T }>;
-export type ChildOutcome = z.infer<typeof Outcome>;
+export type { ChildOutcome };
+export { ActorCreated, EffectCompleted, EffectFailed, EffectStarted, TimerElapsed };

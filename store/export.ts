@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { EVENT_SCHEMA_VERSION } from '../schemas/events.js';
 import { formatPath } from '../schemas/issues.js';
 import { ExpctlError } from '../util/errors.js';
 import { checkImportedRows, ImportError } from './import-rows.js';
+import { Hash } from './row-schema.js';
+import { rawOf } from './rows.js';
 import type { EventStore, ImportedRow } from './types.js';
 
 /**
@@ -14,15 +15,13 @@ import type { EventStore, ImportedRow } from './types.js';
 export const EXPORT_FORMAT = 'expctl-log';
 export const EXPORT_FORMAT_VERSION = 1;
 
-const Hash = z.string().regex(/^[0-9a-f]{64}$/, 'expected a lower-case hex SHA-256');
-
 export const ExportHeader = z.strictObject({
   format: z.literal(EXPORT_FORMAT),
   formatVersion: z.int().positive(),
   experiment: z.string().min(1),
   rows: z.int().positive(),
   headHash: Hash,
-  /** EVENT_SCHEMA_VERSION of the expctl that exported (each row also carries its own). */
+  /** The event schema of the log that exported (each row also carries its own). */
   eventSchema: z.int().positive(),
 });
 export type ExportHeader = z.infer<typeof ExportHeader>;
@@ -43,18 +42,13 @@ export function* exportLines(store: EventStore, experiment: string): Generator<s
     experiment,
     rows: head.rows,
     headHash: head.headHash,
-    eventSchema: EVENT_SCHEMA_VERSION,
+    eventSchema: store.codec.version,
   };
   yield JSON.stringify(header);
   let rows = 0;
   let last: string | null = null;
   for (const row of store.readExperiment(experiment)) {
-    const r = row.raw;
-    const line: ImportedRow = {
-      experiment: r.experiment, stream: r.stream, version: r.version, type: r.type, schema: r.schema, data: r.data,
-      state: r.state, context: r.context, snapshotHash: r.snapshotHash, machine: r.machine, at: r.at, cause: r.cause,
-      prevHash: row.prevHash, hash: row.hash,
-    };
+    const line: ImportedRow = { ...rawOf(row.raw), prevHash: row.prevHash, hash: row.hash };
     yield JSON.stringify(line);
     rows += 1;
     last = row.hash;
@@ -74,8 +68,9 @@ export function* exportLines(store: EventStore, experiment: string): Generator<s
  * header's row count and head hash). Events are not decoded here: importRows
  * does that. Throws ImportError naming the line at the first problem. A
  * trailing empty line (the file's final newline) is allowed; `\r\n` is too.
+ * `eventSchema` is the newest event schema the importing log reads.
  */
-export function parseExport(lines: Iterable<string>): { header: ExportHeader; rows: ImportedRow[] } {
+export function parseExport(lines: Iterable<string>, eventSchema: number): { header: ExportHeader; rows: ImportedRow[] } {
   let header: ExportHeader | null = null;
   const values: unknown[] = [];
   let lineNo = 0;
@@ -94,7 +89,7 @@ export function parseExport(lines: Iterable<string>): { header: ExportHeader; ro
     } catch {
       throw new ImportError('it is not valid JSON', { line: lineNo });
     }
-    if (header === null) header = parseHeader(value, lineNo);
+    if (header === null) header = parseHeader(value, lineNo, eventSchema);
     else values.push(value);
   }
   if (header === null) throw new ImportError('the file is empty: it has no header line', { line: 1 });
@@ -108,7 +103,7 @@ export function parseExport(lines: Iterable<string>): { header: ExportHeader; ro
   return { header, rows };
 }
 
-function parseHeader(value: unknown, line: number): ExportHeader {
+function parseHeader(value: unknown, line: number, eventSchema: number): ExportHeader {
   if (typeof value === 'object' && value !== null && (value as { format?: unknown }).format !== EXPORT_FORMAT) {
     throw new ImportError(`it is not an expctl export header (expected "format": "${EXPORT_FORMAT}")`, { line });
   }
@@ -121,8 +116,8 @@ function parseHeader(value: unknown, line: number): ExportHeader {
   if (header.formatVersion > EXPORT_FORMAT_VERSION) {
     throw new ImportError(`it is export format ${header.formatVersion}, newer than this expctl's ${EXPORT_FORMAT_VERSION}`, { line }, 'upgrade expctl to import this file');
   }
-  if (header.eventSchema > EVENT_SCHEMA_VERSION) {
-    throw new ImportError(`its events are of schema ${header.eventSchema}, newer than this expctl's ${EVENT_SCHEMA_VERSION}`, { line }, 'upgrade expctl to import this file');
+  if (header.eventSchema > eventSchema) {
+    throw new ImportError(`its events are of schema ${header.eventSchema}, newer than this expctl's ${eventSchema}`, { line }, 'upgrade expctl to import this file');
   }
   return header;
 }

@@ -1,10 +1,10 @@
-import { z } from 'zod';
 import { formatPath } from '../schemas/issues.js';
 import { ExpctlError } from '../util/errors.js';
+import type { EventCodec } from './codec.js';
 import { CorruptRowError } from './errors.js';
-import { decodeRow, GENESIS_HASH, rowHash, type PlannedRow } from './rows.js';
-import type { ImportedRow, RawRow } from './types.js';
-import { CURRENT_CODEC, type EventCodec } from './upcast.js';
+import { ImportedRowSchema } from './row-schema.js';
+import { decodeRow, GENESIS_HASH, rawOf, rowHash, type PlannedRow } from './rows.js';
+import type { AnyEvent, ImportedRow } from './types.js';
 
 /** Where an import problem is: a file, a line of it and/or a row (1-based) of the rows imported. */
 export interface ImportLocation {
@@ -33,34 +33,6 @@ export class ImportError extends ExpctlError {
 function where({ line, row }: ImportLocation): string {
   if (line !== undefined) return row !== undefined ? `line ${line} (row ${row}): ` : `line ${line}: `;
   return row !== undefined ? `row ${row}: ` : '';
-}
-
-const Hash = z.string().regex(/^[0-9a-f]{64}$/, 'expected a lower-case hex SHA-256');
-
-/** The shape of an ImportedRow (export line), checked before anything else. */
-export const ImportedRowSchema = z.strictObject({
-  experiment: z.string().min(1),
-  stream: z.string().min(1),
-  version: z.int().positive(),
-  type: z.string().min(1),
-  schema: z.int().positive(),
-  data: z.string(),
-  state: z.string(),
-  context: z.string(),
-  snapshotHash: z.string(),
-  machine: z.string(),
-  at: z.string(),
-  cause: z.string(),
-  prevHash: Hash,
-  hash: Hash,
-});
-
-/** The hashed stored texts of an imported row (everything but its hashes). */
-export function rawOf(row: ImportedRow): RawRow {
-  return {
-    experiment: row.experiment, stream: row.stream, version: row.version, type: row.type, schema: row.schema, data: row.data,
-    state: row.state, context: row.context, snapshotHash: row.snapshotHash, machine: row.machine, at: row.at, cause: row.cause,
-  };
 }
 
 /**
@@ -114,7 +86,7 @@ export interface ImportTarget {
  * streams exists in the target, and that every event decodes with `codec`.
  * Throws ImportError naming the row (1-based) at the first problem.
  */
-export function planImport(experiment: string, rows: readonly ImportedRow[], target: ImportTarget, codec: EventCodec = CURRENT_CODEC): PlannedRow[] {
+export function planImport<E extends AnyEvent>(experiment: string, rows: readonly ImportedRow[], target: ImportTarget, codec: EventCodec<E>): PlannedRow<E>[] {
   if (target.exists) {
     throw new ImportError(`experiment ${experiment} already exists in this log`, {}, 'an experiment can only be imported into a log that does not have it; import into another results directory (--results-dir DIR)');
   }

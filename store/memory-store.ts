@@ -1,10 +1,11 @@
 import { canonicalJson } from '../util/canonical-json.js';
+import { ANY_EVENT_CODEC, type EventCodec } from './codec.js';
 import { LeaseLostError } from './errors.js';
 import { leaseDecision, systemLeaseEnvironment, type LeaseEnvironment } from './lease-policy.js';
 import { planImport } from './import-rows.js';
 import { decodeRow, planAppend, type PlannedRow } from './rows.js';
 import type {
-  AppendRow, EventStore, ExperimentHead, ImportedRow, Lease, LeaseAcquired, LeaseHolder, LeaseOptions,
+  AnyEvent, AppendRow, EventStore, ExperimentHead, ImportedRow, Lease, LeaseAcquired, LeaseHolder, LeaseOptions,
   RawRow, SeqRange, StoredRow, StoredSnapshot, StreamInfo, VersionRange,
 } from './types.js';
 
@@ -14,11 +15,11 @@ interface Record_ { seq: number; raw: RawRow; prevHash: string; hash: string }
  * The event log in memory: same contract as the SQLite store (rows kept as
  * their stored texts, decoded on read), for tests and dry runs.
  */
-export function createMemoryStore(options: { leaseEnvironment?: LeaseEnvironment } = {}): EventStore {
-  return new MemoryStore(options.leaseEnvironment ?? systemLeaseEnvironment);
+export function createMemoryStore<E extends AnyEvent = AnyEvent>(options: { leaseEnvironment?: LeaseEnvironment; codec?: EventCodec<E> } = {}): EventStore<E> {
+  return new MemoryStore<E>(options.leaseEnvironment ?? systemLeaseEnvironment, options.codec ?? (ANY_EVENT_CODEC as EventCodec<E>));
 }
 
-class MemoryStore implements EventStore {
+class MemoryStore<E extends AnyEvent> implements EventStore<E> {
   readonly location = ':memory:';
   private readonly rows: Record_[] = [];
   private readonly byStream = new Map<string, Record_[]>();
@@ -27,22 +28,22 @@ class MemoryStore implements EventStore {
   private readonly snaps = new Map<string, Map<number, string>>();
   private closed = false;
 
-  constructor(private readonly env: LeaseEnvironment) {}
+  constructor(private readonly env: LeaseEnvironment, readonly codec: EventCodec<E>) {}
 
-  append(experiment: string, rows: readonly AppendRow[]): StoredRow[] {
+  append(experiment: string, rows: readonly AppendRow[]): StoredRow<E>[] {
     this.assertOpen();
     if (rows.length === 0) return [];
     const head = this.heads.get(experiment);
-    return this.write(experiment, planAppend(experiment, rows, (s) => this.streamVersion(s), head?.headHash ?? null));
+    return this.write(experiment, planAppend(experiment, rows, (s) => this.streamVersion(s), head?.headHash ?? null, this.codec));
   }
 
-  importRows(experiment: string, rows: readonly ImportedRow[]): StoredRow[] {
+  importRows(experiment: string, rows: readonly ImportedRow[]): StoredRow<E>[] {
     this.assertOpen();
     // every check happens in planImport, before the first row is stored: all or nothing
-    return this.write(experiment, planImport(experiment, rows, { exists: this.heads.has(experiment), currentVersion: (s) => this.streamVersion(s) }));
+    return this.write(experiment, planImport(experiment, rows, { exists: this.heads.has(experiment), currentVersion: (s) => this.streamVersion(s) }, this.codec));
   }
 
-  private write(experiment: string, planned: PlannedRow[]): StoredRow[] {
+  private write(experiment: string, planned: PlannedRow<E>[]): StoredRow<E>[] {
     const head = this.heads.get(experiment);
     const stored = planned.map((p) => {
       const record = { seq: this.rows.length + 1, raw: p.raw, prevHash: p.prevHash, hash: p.hash };
@@ -57,16 +58,16 @@ class MemoryStore implements EventStore {
     return stored;
   }
 
-  readStream(stream: string, range: VersionRange = {}): StoredRow[] {
+  readStream(stream: string, range: VersionRange = {}): StoredRow<E>[] {
     const from = range.fromVersion ?? 1;
     const to = range.toVersion ?? Number.MAX_SAFE_INTEGER;
-    return (this.byStream.get(stream) ?? []).filter((r) => r.raw.version >= from && r.raw.version <= to).map(decode);
+    return (this.byStream.get(stream) ?? []).filter((r) => r.raw.version >= from && r.raw.version <= to).map((r) => this.decode(r));
   }
 
-  *readExperiment(experiment: string, range: SeqRange = {}): IterableIterator<StoredRow> {
+  *readExperiment(experiment: string, range: SeqRange = {}): IterableIterator<StoredRow<E>> {
     const from = range.fromSeq ?? 1;
     const to = range.toSeq ?? Number.MAX_SAFE_INTEGER;
-    for (const r of this.rows) if (r.raw.experiment === experiment && r.seq >= from && r.seq <= to) yield decode(r);
+    for (const r of this.rows) if (r.raw.experiment === experiment && r.seq >= from && r.seq <= to) yield this.decode(r);
   }
 
   streamVersion(stream: string): number {
@@ -138,8 +139,8 @@ class MemoryStore implements EventStore {
   private assertOpen(): void {
     if (this.closed) throw new Error('the store is closed');
   }
-}
 
-function decode(r: Record_): StoredRow {
-  return decodeRow(r.seq, r.raw, r.prevHash, r.hash);
+  private decode(r: Record_): StoredRow<E> {
+    return decodeRow(r.seq, r.raw, r.prevHash, r.hash, this.codec);
+  }
 }

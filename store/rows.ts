@@ -1,13 +1,19 @@
-import { EVENT_SCHEMA_VERSION, LifecycleEvent } from '../schemas/events.js';
-import { formatPath } from '../schemas/issues.js';
 import { canonicalJson } from '../util/canonical-json.js';
 import { sha256 } from '../util/hash.js';
+import { upcast, type EventCodec } from './codec.js';
 import { CorruptRowError, ExpectedVersionError, InvalidAppendError } from './errors.js';
-import type { AppendRow, RawRow, StoredRow } from './types.js';
-import { CURRENT_CODEC, upcast, type EventCodec, type UpcastEvent } from './upcast.js';
+import type { AnyEvent, AppendRow, RawRow, StoredRow } from './types.js';
 
 /** prev_hash of an experiment's first row. */
 export const GENESIS_HASH = '0'.repeat(64);
+
+/** The hashed stored texts of a row (everything but seq and its hashes), from any record that has them. */
+export function rawOf(row: RawRow): RawRow {
+  return {
+    experiment: row.experiment, stream: row.stream, version: row.version, type: row.type, schema: row.schema, data: row.data,
+    state: row.state, context: row.context, snapshotHash: row.snapshotHash, machine: row.machine, at: row.at, cause: row.cause,
+  };
+}
 
 /** I6: hash = sha256(prev_hash ‖ canonical row). The row text is the stored text, so any edited byte shows. */
 export function rowHash(prevHash: string, raw: RawRow): string {
@@ -18,25 +24,26 @@ export function rowHash(prevHash: string, raw: RawRow): string {
   return sha256(`${prevHash}\n${canonical}`);
 }
 
-export interface PlannedRow {
+export interface PlannedRow<E extends AnyEvent = AnyEvent> {
   raw: RawRow;
   prevHash: string;
   hash: string;
   /** The row as it will read back, once it has a `seq`. */
-  stored: (seq: number) => StoredRow;
+  stored: (seq: number) => StoredRow<E>;
 }
 
 /**
  * Check and hash a batch of rows before they are written (pure). Throws
  * without side effects if any row has a stale expected version, lies outside
- * its experiment, or carries an event that does not match its schema.
+ * its experiment, or carries an event its codec refuses.
  */
-export function planAppend(
+export function planAppend<E extends AnyEvent>(
   experiment: string,
   rows: readonly AppendRow[],
   currentVersion: (stream: string) => number,
   headHash: string | null,
-): PlannedRow[] {
+  codec: EventCodec<E>,
+): PlannedRow<E>[] {
   const versions = new Map<string, number>();
   let prevHash = headHash ?? GENESIS_HASH;
   return rows.map((row) => {
@@ -46,13 +53,15 @@ export function planAppend(
     const actual = versions.get(row.stream) ?? currentVersion(row.stream);
     if (row.expectedVersion !== actual) throw new ExpectedVersionError(row.stream, row.expectedVersion, actual);
     versions.set(row.stream, actual + 1);
-    const event = validEvent(row);
+    const checked = codec.check(row.event);
+    if (!checked.ok) throw new InvalidAppendError(`event ${row.event.type} for stream ${row.stream} does not match its schema: ${checked.problem}`);
+    const event = checked.event;
     const raw: RawRow = {
       experiment,
       stream: row.stream,
       version: actual + 1,
       type: event.type,
-      schema: EVENT_SCHEMA_VERSION,
+      schema: codec.version,
       data: canonicalJson(event.data),
       state: canonicalJson(row.state),
       context: canonicalJson(row.context),
@@ -62,9 +71,9 @@ export function planAppend(
       cause: row.cause,
     };
     const hash = rowHash(prevHash, raw);
-    const { expectedVersion: _, ...fields } = row;
+    const { expectedVersion: _, event: _offered, ...fields } = row;
     const previous = prevHash;
-    const stored = (seq: number): StoredRow => ({
+    const stored = (seq: number): StoredRow<E> => ({
       ...fields, event, seq, experiment, version: raw.version, schema: raw.schema, prevHash: previous, hash, raw,
     });
     prevHash = hash;
@@ -72,22 +81,12 @@ export function planAppend(
   });
 }
 
-function validEvent(row: AppendRow): LifecycleEvent {
-  const parsed = LifecycleEvent.safeParse(row.event);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  throw new InvalidAppendError(
-    `event ${row.event.type} for stream ${row.stream} does not match its schema: ${issue ? `${formatPath(issue.path)}: ${issue.message}` : 'invalid'}`,
-  );
-}
-
 /**
- * Decode a stored row: parse its texts and validate the event on the way out
- * (SPEC §3). An event of an older schema is upcast to the current one first;
- * one of a newer schema is refused. `codec` is the current schema and its
- * upcaster chain (tests inject a bumped one).
+ * Decode a stored row: parse its texts and check the event on the way out
+ * (docs/design.md §3). An event of an older schema is upcast to the current
+ * one first; one of a newer schema is refused.
  */
-export function decodeRow(seq: number, raw: RawRow, prevHash: string, hash: string, codec: EventCodec = CURRENT_CODEC): StoredRow {
+export function decodeRow<E extends AnyEvent>(seq: number, raw: RawRow, prevHash: string, hash: string, codec: EventCodec<E>): StoredRow<E> {
   const fail = (problem: string): never => {
     throw new CorruptRowError(seq, raw.stream, raw.version, problem);
   };
@@ -101,7 +100,7 @@ export function decodeRow(seq: number, raw: RawRow, prevHash: string, hash: stri
       return fail(`its ${field} is not valid JSON`);
     }
   };
-  let event: UpcastEvent = { type: raw.type, data: json(raw.data, 'data') };
+  let event: AnyEvent = { type: raw.type, data: json(raw.data, 'data') };
   const upcasting = raw.schema < codec.version;
   if (upcasting) {
     try {
@@ -110,11 +109,10 @@ export function decodeRow(seq: number, raw: RawRow, prevHash: string, hash: stri
       fail(`its ${raw.type} event of schema ${raw.schema} cannot be upcast to schema ${codec.version}: ${(error as Error).message}`);
     }
   }
-  const parsed = codec.schema.safeParse(event);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
+  const checked = codec.check(event);
+  if (!checked.ok) {
     const which = upcasting ? `schema ${codec.version} (upcast from schema ${raw.schema})` : 'schema';
-    fail(`its ${raw.type} event does not match the ${which}${issue ? ` (${formatPath(issue.path)}: ${issue.message})` : ''}`);
+    fail(`its ${raw.type} event does not match the ${which} (${checked.problem})`);
   }
   return {
     seq,
@@ -122,7 +120,7 @@ export function decodeRow(seq: number, raw: RawRow, prevHash: string, hash: stri
     stream: raw.stream,
     version: raw.version,
     schema: raw.schema,
-    event: parsed.data!,
+    event: (checked as { event: E }).event,
     state: json(raw.state, 'state') as StoredRow['state'],
     context: json(raw.context, 'context'),
     snapshotHash: raw.snapshotHash,

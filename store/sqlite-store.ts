@@ -2,17 +2,20 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { canonicalJson } from '../util/canonical-json.js';
+import { ANY_EVENT_CODEC, type EventCodec } from './codec.js';
 import { LeaseLostError, StoreOpenError } from './errors.js';
 import { leaseDecision, systemLeaseEnvironment, type LeaseEnvironment } from './lease-policy.js';
 import { planImport } from './import-rows.js';
-import { decodeRow, planAppend, type PlannedRow } from './rows.js';
+import { decodeRow, planAppend, rawOf, type PlannedRow } from './rows.js';
 import { APPLICATION_ID, CREATE_SCHEMA, REQUIRED_TABLES, STORE_SCHEMA_VERSION } from './sqlite-schema.js';
 import type {
-  AppendRow, EventStore, ExperimentHead, ImportedRow, Lease, LeaseAcquired, LeaseHolder, LeaseOptions,
+  AnyEvent, AppendRow, EventStore, ExperimentHead, ImportedRow, Lease, LeaseAcquired, LeaseHolder, LeaseOptions,
   RawRow, SeqRange, StoredRow, StoredSnapshot, StreamInfo, VersionRange,
 } from './types.js';
 
-export interface SqliteStoreOptions {
+export interface SqliteStoreOptions<E extends AnyEvent = AnyEvent> {
+  /** How events are checked on append and read (default: any `{ type, data }`). */
+  codec?: EventCodec<E>;
   /** I8: FULL (default) survives power loss at every commit; NORMAL may lose the last commits, never consistency. */
   synchronous?: 'FULL' | 'NORMAL';
   /** Open for reading only: never creates or changes the file. */
@@ -23,11 +26,14 @@ export interface SqliteStoreOptions {
   leaseEnvironment?: LeaseEnvironment;
 }
 
-interface EventRecord {
-  seq: number; experiment: string; stream: string; version: number; type: string; schema: number;
-  data: string; state: string; context: string; snapshot_hash: string; machine: string; at: string;
-  cause: string; prev_hash: string; hash: string;
+/** A row as selected (columns aliased to the RawRow field names). */
+interface EventRecord extends RawRow {
+  seq: number;
+  prevHash: string;
+  hash: string;
 }
+
+const ROW_COLUMNS = 'seq, experiment, stream, version, type, schema, data, state, context, snapshot_hash AS snapshotHash, machine, at, cause, prev_hash AS prevHash, hash';
 
 const PAGE = 5000;
 
@@ -37,18 +43,20 @@ const PAGE = 5000;
  *
  * @example const store = openStore('results/expctl.db'); store.append('demo', rows); store.close();
  */
-export function openStore(file: string, options: SqliteStoreOptions = {}): EventStore {
-  return new SqliteStore(file, options);
+export function openStore<E extends AnyEvent = AnyEvent>(file: string, options: SqliteStoreOptions<E> = {}): EventStore<E> {
+  return new SqliteStore<E>(file, options);
 }
 
-class SqliteStore implements EventStore {
+class SqliteStore<E extends AnyEvent> implements EventStore<E> {
   readonly location: string;
+  readonly codec: EventCodec<E>;
   private readonly db: Database.Database;
   private readonly env: LeaseEnvironment;
-  private readonly stmt: ReturnType<SqliteStore['prepare']>;
+  private readonly stmt: ReturnType<SqliteStore<E>['prepare']>;
 
-  constructor(file: string, options: SqliteStoreOptions) {
+  constructor(file: string, options: SqliteStoreOptions<E>) {
     this.location = file;
+    this.codec = options.codec ?? (ANY_EVENT_CODEC as EventCodec<E>);
     this.env = options.leaseEnvironment ?? systemLeaseEnvironment;
     this.db = openDatabase(file, options);
     this.stmt = this.prepare();
@@ -64,8 +72,8 @@ class SqliteStore implements EventStore {
         VALUES (@experiment, @stream, @version, @type, @schema, @data, @state, @context, @snapshotHash, @machine, @at, @cause, @prevHash, @hash)`),
       setHead: db.prepare(`INSERT INTO heads (experiment, rows, head_seq, head_hash) VALUES (?, ?, ?, ?)
         ON CONFLICT (experiment) DO UPDATE SET rows = rows + excluded.rows, head_seq = excluded.head_seq, head_hash = excluded.head_hash`),
-      stream: db.prepare<[string, number, number], EventRecord>('SELECT * FROM events WHERE stream = ? AND version BETWEEN ? AND ? ORDER BY version'),
-      page: db.prepare<[string, number, number, number], EventRecord>('SELECT * FROM events WHERE experiment = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?'),
+      stream: db.prepare<[string, number, number], EventRecord>(`SELECT ${ROW_COLUMNS} FROM events WHERE stream = ? AND version BETWEEN ? AND ? ORDER BY version`),
+      page: db.prepare<[string, number, number, number], EventRecord>(`SELECT ${ROW_COLUMNS} FROM events WHERE experiment = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?`),
       streams: db.prepare<[string], StreamInfo>(`SELECT stream, MAX(version) AS version,
         (SELECT machine FROM events f WHERE f.stream = e.stream AND f.version = 1) AS machine
         FROM events e WHERE experiment = ? GROUP BY stream ORDER BY MIN(seq)`),
@@ -79,17 +87,17 @@ class SqliteStore implements EventStore {
     };
   }
 
-  append(experiment: string, rows: readonly AppendRow[]): StoredRow[] {
+  append(experiment: string, rows: readonly AppendRow[]): StoredRow<E>[] {
     if (rows.length === 0) return [];
-    return this.write(experiment, (head) => planAppend(experiment, rows, (s) => this.streamVersion(s), head?.head_hash ?? null));
+    return this.write(experiment, (head) => planAppend(experiment, rows, (s) => this.streamVersion(s), head?.head_hash ?? null, this.codec));
   }
 
-  importRows(experiment: string, rows: readonly ImportedRow[]): StoredRow[] {
-    return this.write(experiment, (head) => planImport(experiment, rows, { exists: head !== undefined, currentVersion: (s) => this.streamVersion(s) }));
+  importRows(experiment: string, rows: readonly ImportedRow[]): StoredRow<E>[] {
+    return this.write(experiment, (head) => planImport(experiment, rows, { exists: head !== undefined, currentVersion: (s) => this.streamVersion(s) }, this.codec));
   }
 
   /** Plan inside one IMMEDIATE transaction (reads see no other writer), insert, move the head: all or nothing. */
-  private write(experiment: string, plan: (head: { head_hash: string } | undefined) => PlannedRow[]): StoredRow[] {
+  private write(experiment: string, plan: (head: { head_hash: string } | undefined) => PlannedRow<E>[]): StoredRow<E>[] {
     const write = this.db.transaction(() => {
       const planned = plan(this.stmt.head.get(experiment));
       const stored = planned.map(({ raw, prevHash, hash, stored }) =>
@@ -102,16 +110,16 @@ class SqliteStore implements EventStore {
     return write.immediate();
   }
 
-  readStream(stream: string, range: VersionRange = {}): StoredRow[] {
-    return this.stmt.stream.all(stream, range.fromVersion ?? 1, range.toVersion ?? Number.MAX_SAFE_INTEGER).map(toStoredRow);
+  readStream(stream: string, range: VersionRange = {}): StoredRow<E>[] {
+    return this.stmt.stream.all(stream, range.fromVersion ?? 1, range.toVersion ?? Number.MAX_SAFE_INTEGER).map((r) => this.decode(r));
   }
 
-  *readExperiment(experiment: string, range: SeqRange = {}): IterableIterator<StoredRow> {
+  *readExperiment(experiment: string, range: SeqRange = {}): IterableIterator<StoredRow<E>> {
     let after = (range.fromSeq ?? 1) - 1;
     const to = range.toSeq ?? Number.MAX_SAFE_INTEGER;
     for (;;) {
       const page = this.stmt.page.all(experiment, after, to, PAGE);
-      for (const record of page) yield toStoredRow(record);
+      for (const record of page) yield this.decode(record);
       if (page.length < PAGE) return;
       after = page[page.length - 1]!.seq;
     }
@@ -178,6 +186,10 @@ class SqliteStore implements EventStore {
   close(): void {
     if (this.db.open) this.db.close();
   }
+
+  private decode(record: EventRecord): StoredRow<E> {
+    return decodeRow(record.seq, rawOf(record), record.prevHash, record.hash, this.codec);
+  }
 }
 
 interface SnapshotRecord { stream: string; version: number; machine: string; state: string; context: string; snapshot_hash: string }
@@ -188,14 +200,6 @@ function toSnapshot(row: SnapshotRecord): StoredSnapshot {
 
 function toHead(row: { experiment: string; rows: number; head_seq: number; head_hash: string }): ExperimentHead {
   return { experiment: row.experiment, rows: row.rows, headSeq: row.head_seq, headHash: row.head_hash };
-}
-
-function toStoredRow(r: EventRecord): StoredRow {
-  const raw: RawRow = {
-    experiment: r.experiment, stream: r.stream, version: r.version, type: r.type, schema: r.schema, data: r.data,
-    state: r.state, context: r.context, snapshotHash: r.snapshot_hash, machine: r.machine, at: r.at, cause: r.cause,
-  };
-  return decodeRow(r.seq, raw, r.prev_hash, r.hash);
 }
 
 /** Open the file and make sure it is an expctl log (creating one if the file is new and empty). */

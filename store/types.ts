@@ -1,4 +1,7 @@
-import type { LifecycleEvent } from '../schemas/events.js';
+import type { AnyEvent } from '../schemas/engine-events.js';
+import type { EventCodec } from './codec.js';
+
+export type { AnyEvent };
 
 /** Why a row was written: what drove the transition. */
 export type Cause = 'operator' | 'effect' | 'child' | 'timer' | 'engine';
@@ -7,11 +10,11 @@ export type Cause = 'operator' | 'effect' | 'child' | 'timer' | 'engine';
 export type StateValue = string | { [key: string]: StateValue };
 
 /** One transition to append: the domain event and the snapshot it led to. */
-export interface AppendRow {
+export interface AppendRow<E extends AnyEvent = AnyEvent> {
   stream: string;
   /** The stream's version before this row; 0 for a new stream. */
   expectedVersion: number;
-  event: LifecycleEvent;
+  event: E;
   state: StateValue;
   context: unknown;
   snapshotHash: string;
@@ -23,7 +26,7 @@ export interface AppendRow {
 }
 
 /** A row as stored: the appended fields plus log metadata. */
-export interface StoredRow extends Omit<AppendRow, 'expectedVersion'> {
+export interface StoredRow<E extends AnyEvent = AnyEvent> extends Omit<AppendRow<E>, 'expectedVersion'> {
   /** Global order of the file. */
   seq: number;
   experiment: string;
@@ -121,16 +124,20 @@ export interface VersionRange {
 
 /**
  * The event log. Synchronous, like better-sqlite3. Every implementation passes
- * test/store/store.contract.ts.
+ * test/store/store.contract.ts. `E` is the event union of the machines whose
+ * log it is; its codec checks every event on append and on read.
  */
-export interface EventStore {
+export interface EventStore<E extends AnyEvent = AnyEvent> {
   /** Where the log lives (a file path, or ":memory:"). */
   readonly location: string;
+  /** How events are checked and upcast (the current event schema is `codec.version`). */
+  readonly codec: EventCodec<E>;
   /**
    * Append rows atomically, all or nothing. Each row's `expectedVersion` must be
    * its stream's current version (counting earlier rows of the same call).
+   * Any event may be offered; the codec refuses one that is not an `E`.
    */
-  append(experiment: string, rows: readonly AppendRow[]): StoredRow[];
+  append(experiment: string, rows: readonly AppendRow[]): StoredRow<E>[];
   /**
    * Add a whole experiment copied from another log (its rows in seq order,
    * hashes included), atomically, all or nothing. The experiment must not exist
@@ -139,10 +146,10 @@ export interface EventStore {
    * naming the row (1-based) otherwise, having written nothing. Seq numbers are
    * this log's own; the head is recorded as for appends.
    */
-  importRows(experiment: string, rows: readonly ImportedRow[]): StoredRow[];
-  readStream(stream: string, range?: VersionRange): StoredRow[];
+  importRows(experiment: string, rows: readonly ImportedRow[]): StoredRow<E>[];
+  readStream(stream: string, range?: VersionRange): StoredRow<E>[];
   /** Every row of an experiment in `seq` order, lazily. */
-  readExperiment(experiment: string, range?: SeqRange): IterableIterator<StoredRow>;
+  readExperiment(experiment: string, range?: SeqRange): IterableIterator<StoredRow<E>>;
   streamVersion(stream: string): number;
   streams(experiment: string): StreamInfo[];
   experiments(): ExperimentHead[];

@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createInspector, type StatelyInspectionEvent } from '@statelyai/inspect';
 import type { AnyMachineSnapshot, AnyStateMachine } from 'xstate';
-import { applyRow, type ReplayedActor, type Registry } from '../../engine/index.js';
+import { applyRow, isEvent, type ReplayedActor, type Registry } from '../../engine/index.js';
 import type { StoredRow } from '../../store/types.js';
 import { closeClient, startRelay, WebSocket, type Relay, type WebSocketClient } from './relay.js';
-import type { ExperimentWatcher } from '../../runner/orchestrator.js';
+import type { ExperimentWatcher } from '../../runner/watcher.js';
 
 export { InspectorPortError, STATELY_INSPECTOR_URL } from './relay.js';
 
@@ -227,7 +227,7 @@ class Emitter {
 }
 
 function sourceOf(row: StoredRow): string {
-  if (row.event.type === 'actor.created') return row.event.data.parent ?? row.cause;
+  if (isEvent(row.event, 'actor.created')) return row.event.data.parent ?? row.cause;
   const child = (row.event.data as { child?: unknown } | undefined)?.child;
   if (row.cause === 'child' && typeof child === 'string') return `${row.stream}/${child}`;
   return row.cause;

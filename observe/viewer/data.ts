@@ -1,6 +1,6 @@
 import { applyRow, type ReplayedActor } from '../../engine/index.js';
 import type { ExperimentContext, RunContext, SubtestContext, TierContext } from '../../machines/index.js';
-import { lifecycleRegistry } from '../../machines/index.js';
+import { lifecycleRegistry } from '../../runner/registry.js';
 import type { EventStore } from '../../store/types.js';
 import { layoutMachine, stateKinds, type MachineGraph, type StateKind } from './layout.js';
 import type { StatusTree } from '../status-tree.js';

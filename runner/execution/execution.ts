@@ -1,14 +1,15 @@
-import type { EffectRequest, ReplayedActor } from '../../engine/index.js';
-import type { ExperimentContext } from '../../machines/index.js';
+import type { Decision, EffectRequest, ReplayedActor } from '../../engine/index.js';
+import { contextOf } from '../../machines/index.js';
+import { fanOut, isDone } from '../actor-tree.js';
+import { tierConfig, type RunnerEffect, type Session } from '../session.js';
+import { streams } from '../streams.js';
 import { commandStages } from './run-commands.js';
-import { streams } from '../paths.js';
 import { runStages } from './run-stages.js';
 import { Semaphore } from './semaphore.js';
-import { fanOut, isDone, tierConfig, type RunnerEffect, type Session } from '../session.js';
 
 /**
- * SPEC §4 Execution: tier groups, subtest and run fan-out, the run stages
- * (workspace, agent, judges) and the concurrency limits.
+ * Execution (docs/design.md §5): tier groups, subtest and run fan-out, the run
+ * stages (workspace, agent, judges) and the concurrency limits.
  */
 export interface Execution {
   loadTierConfig: RunnerEffect;
@@ -16,58 +17,65 @@ export interface Execution {
   startRuns: RunnerEffect;
   stages: typeof runStages & typeof commandStages;
   /** Tiers whose dependencies have finished and that have not started (or must start over): to create or restart now. */
-  readyTiers(session: Session): ReturnType<typeof fanOut>;
+  readyTiers(session: Session): Decision;
   /** Concurrency: a run holds one of maxConcurrentRuns places from its first effect until it ends; the agent step also one of maxConcurrentAgents. */
   admit(request: EffectRequest, actor: ReplayedActor, signal: AbortSignal): Promise<() => void>;
   /** A run ended (or stopped being driven): give its place back. */
-  runEnded(stream: string): void;
+  release(stream: string): void;
 }
 
-export function createExecution(limits: { maxConcurrentRuns: number; maxConcurrentAgents: number }): Execution {
+export interface Limits {
+  maxConcurrentRuns: number;
+  maxConcurrentAgents: number;
+}
+
+export function createExecution(limits: Limits): Execution {
   const runs = new Semaphore(limits.maxConcurrentRuns);
   const agents = new Semaphore(limits.maxConcurrentAgents);
   const places = new Map<string, Promise<() => void>>();
   const maxAttempts = (session: Session) => session.config.retries.maxAttempts;
+  const children = (session: Session, specs: { stream: string; machine: string; input: unknown }[]) => fanOut(session.actors, session.operator, specs);
 
   return {
     async loadTierConfig(ctx, session) {
-      const { tier } = ctx.actor.snapshot.context as { tier: string };
-      const config = tierConfig(session, tier);
+      const config = tierConfig(session, contextOf(ctx.actor, 'tier').tier);
       return { output: { subtests: config.subtests.slice(0, config.maxSubtests ?? config.subtests.length).map((s) => s.id) } };
     },
 
     async startSubtests(ctx, session) {
-      const { tier, expected } = ctx.actor.snapshot.context as { tier: string; expected: string[] };
-      const children = expected.map((subtest) => ({
+      const { tier, expected } = contextOf(ctx.actor, 'tier');
+      const specs = expected.map((subtest) => ({
         stream: streams.subtest(session.key, tier, subtest),
         machine: 'subtest',
         input: { tier, subtest, runs: session.config.runsPerSubtest, maxAttempts: maxAttempts(session) },
       }));
-      return { output: { subtests: expected.length }, ...fanOut(session, children) };
+      return { output: { subtests: expected.length }, ...children(session, specs) };
     },
 
     async startRuns(ctx, session) {
-      const { tier, subtest, expected } = ctx.actor.snapshot.context as { tier: string; subtest: string; expected: string[] };
-      const children = expected.map((id) => ({
+      const { tier, subtest, expected } = contextOf(ctx.actor, 'subtest');
+      const specs = expected.map((id) => ({
         stream: streams.run(session.key, tier, subtest, Number(id)),
         machine: 'run',
         input: { tier, subtest, run: Number(id), maxAttempts: maxAttempts(session) },
       }));
-      return { output: { runs: expected.length }, ...fanOut(session, children) };
+      return { output: { runs: expected.length }, ...children(session, specs) };
     },
 
     stages: { ...runStages, ...commandStages },
 
     readyTiers(session) {
       const experiment = session.actors.get(session.key);
-      if (!experiment || experiment.snapshot.value !== 'exp_tiers_running') return { spawn: [], events: [] };
-      const context = experiment.snapshot.context as ExperimentContext;
+      if (!experiment || experiment.snapshot.value !== 'exp_tiers_running') return {};
+      const context = contextOf(experiment, 'experiment');
       // a finished or failed tier whose outcome the experiment forgot (an operator reset before the tiers) starts over
       const waiting = context.tiers.filter((t) => {
         const actor = session.actors.get(streams.tier(session.key, t.id));
         return context.children[t.id] === undefined && (!actor || isDone(actor)) && t.dependsOn.every((d) => context.children[d] !== undefined);
       });
-      return fanOut(session, waiting.map((t) => ({ stream: streams.tier(session.key, t.id), machine: 'tier', input: { tier: t.id, maxAttempts: maxAttempts(session) } })));
+      const specs = waiting.map((t) => ({ stream: streams.tier(session.key, t.id), machine: 'tier', input: { tier: t.id, maxAttempts: maxAttempts(session) } }));
+      const { spawn, events } = children(session, specs);
+      return { create: { specs: spawn, parent: session.key }, send: events };
     },
 
     async admit(request, actor, signal) {
@@ -81,7 +89,7 @@ export function createExecution(limits: { maxConcurrentRuns: number; maxConcurre
       return request.effect === 'runAgent' ? agents.acquire(signal) : () => {};
     },
 
-    runEnded(stream) {
+    release(stream) {
       const place = places.get(stream);
       places.delete(stream);
       void place?.then((release) => release(), () => {});

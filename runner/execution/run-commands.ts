@@ -1,15 +1,15 @@
 import { closeSync, fstatSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
-import { EffectFailure, outputOf, type EffectContext } from '../../engine/effects.js';
+import { EffectFailure, outputOf, type EffectContext } from '../../engine/index.js';
 import type { ExperimentConfig } from '../../schemas/config.js';
 import { AgentUsage, JudgeVerdict } from '../../schemas/results.js';
 import { formatPath } from '../../schemas/issues.js';
 import { resetWorkspace } from '../../workspace/git.js';
 import { lastJsonLine, resolveCommand, runCommand, type CommandResult, type StartedProcess } from '../../workspace/process.js';
 import { consensus } from '../../results/aggregate.js';
-import { runContext, runEnvironment, type RunContext } from './run-context.js';
+import { runContext, runEnvironment, type RunEffectContext } from './run-context.js';
 import type { RunnerEffect, Session } from '../session.js';
 
-/** The agent and judge steps of a run (SPEC §2.4): real commands, argv only, in the run's workspace. */
+/** The agent and judge steps of a run (docs/design.md §2): real commands, argv only, in the run's workspace. */
 export const commandStages: Record<'runAgent' | 'runJudges', RunnerEffect> = {
   async runAgent(ctx, session) {
     const run = runContext(ctx, session);
@@ -66,7 +66,7 @@ interface ExecuteOptions {
   stderrFile: string;
 }
 
-async function execute(ctx: EffectContext, session: Session, run: RunContext, template: string[], options: ExecuteOptions): Promise<CommandResult> {
+async function execute(ctx: EffectContext, session: Session, run: RunEffectContext, template: string[], options: ExecuteOptions): Promise<CommandResult> {
   const vars = { prompt: readText(run.paths.prompt), promptFile: run.paths.prompt, workspace: run.paths.workspace, runDir: run.paths.dir };
   const result = await runCommand({
     argv: resolveCommand(template, { configDir: session.configDir, vars }),

@@ -1,9 +1,10 @@
-import type { EffectContext } from '../../engine/effects.js';
+import type { EffectContext } from '../../engine/index.js';
+import { contextOf } from '../../machines/index.js';
 import { subtestConfig, tierConfig, type Session } from '../session.js';
 
 /** Everything a run effect needs to know about its run: identity, config, files. */
 export function runContext(ctx: EffectContext, session: Session) {
-  const { tier, subtest, run } = ctx.actor.snapshot.context as { tier: string; subtest: string; run: number };
+  const { tier, subtest, run } = contextOf(ctx.actor, 'run');
   return {
     tier,
     subtest,
@@ -14,10 +15,10 @@ export function runContext(ctx: EffectContext, session: Session) {
   };
 }
 
-export type RunContext = ReturnType<typeof runContext>;
+export type RunEffectContext = ReturnType<typeof runContext>;
 
 /** The environment both the agent and the judges get (their own `env` comes on top for the agent). */
-export function runEnvironment(session: Session, run: RunContext, effectKey: string): Record<string, string> {
+export function runEnvironment(session: Session, run: RunEffectContext, effectKey: string): Record<string, string> {
   return {
     EXPCTL_EXPERIMENT: session.key,
     EXPCTL_TIER: run.tier,

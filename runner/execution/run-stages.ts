@@ -1,13 +1,15 @@
-import { cpSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
-import { EffectFailure, outputOf } from '../../engine/effects.js';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { EffectFailure, outputOf } from '../../engine/index.js';
+import { contextOf } from '../../machines/index.js';
 import type { SubtestConfig } from '../../schemas/config.js';
 import { addWorktree, captureDiff, commitAll } from '../../workspace/git.js';
+import { destinationProblem, isInsideReal } from '../../workspace/inside.js';
+import { subtestConfig, tierConfig, type RunnerEffect, type Session } from '../session.js';
+import { streams } from '../streams.js';
 import { runContext } from './run-context.js';
-import { preparedRepo, subtestConfig, tierConfig, type RunnerEffect, type Session } from '../session.js';
-import { streams } from '../paths.js';
 
-/** SPEC §2.4: the workspace stages of a run, each idempotent so a restarted effect is harmless. */
+/** The workspace stages of a run (docs/design.md §2), each idempotent so a restarted effect is harmless. */
 export const runStages: Record<'createRunDir' | 'createWorktree' | 'applyResources' | 'commitResources' | 'writePrompt' | 'commitChanges' | 'captureDiff', RunnerEffect> = {
   async createRunDir(ctx, session) {
     const { paths } = runContext(ctx, session);
@@ -17,7 +19,7 @@ export const runStages: Record<'createRunDir' | 'createWorktree' | 'applyResourc
 
   async createWorktree(ctx, session) {
     const { paths } = runContext(ctx, session);
-    const { repoDir, commit } = preparedRepo(session);
+    const { repoDir, commit } = session.repo();
     await addWorktree(repoDir, paths.workspace, commit);
     return { output: { workspace: paths.workspace, commit } };
   },
@@ -26,10 +28,12 @@ export const runStages: Record<'createRunDir' | 'createWorktree' | 'applyResourc
     const run = runContext(ctx, session);
     const files = resourcesOf(session, run.tier, run.subtest);
     for (const { dest, source } of files.files) {
-      const target = insideWorkspace(run.paths.workspace, dest);
+      const problem = destinationProblem(dest);
+      if (problem) throw new EffectFailure(`resource destination "${dest}" ${problem}`, false);
+      const target = resolve(run.paths.workspace, dest);
       mkdirSync(dirname(target), { recursive: true });
       // a symlink in the task (e.g. out -> /elsewhere) must not carry the copy out of the workspace
-      if (!isWithinReal(run.paths.workspace, dirname(target))) {
+      if (!isInsideReal(run.paths.workspace, dirname(target))) {
         throw new EffectFailure(`resource destination "${dest}" goes through a symlink out of the workspace`, false);
       }
       cpSync(resolve(session.configDir, source), target, { recursive: true, force: true });
@@ -79,7 +83,8 @@ export function resourcesOf(session: Session, tier: string, subtest: string): { 
   const baseline: { tier: string; subtest: string }[] = [];
   if (config.resources.inheritBaseline) {
     for (const dep of tierConfig(session, tier).dependsOn) {
-      const best = (session.actors.get(streams.tier(session.key, dep))?.snapshot.context as { best?: { subtest: string } | null } | undefined)?.best;
+      const tierActor = session.actors.get(streams.tier(session.key, dep));
+      const best = tierActor ? contextOf(tierActor, 'tier').best : null;
       if (!best) continue;
       const inherited = resourcesOf(session, dep, best.subtest);
       baseline.push({ tier: dep, subtest: best.subtest }, ...inherited.baseline);
@@ -88,18 +93,4 @@ export function resourcesOf(session: Session, tier: string, subtest: string): { 
   }
   for (const [dest, source] of Object.entries(config.resources.files)) files.set(dest, source);
   return { files: [...files].map(([dest, source]) => ({ dest, source })), baseline };
-}
-
-function isWithinReal(dir: string, path: string): boolean {
-  const rel = relative(realpathSync(dir), realpathSync(path));
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
-}
-
-function insideWorkspace(workspace: string, dest: string): string {
-  const target = resolve(workspace, dest);
-  const rel = relative(workspace, target);
-  if (rel === '' || rel.startsWith('..') || rel.split(sep).includes('.git')) {
-    throw new EffectFailure(`resource destination "${dest}" is outside the workspace or inside .git`, false);
-  }
-  return target;
 }

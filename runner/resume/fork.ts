@@ -1,19 +1,19 @@
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AnyMachineSnapshot } from 'xstate';
-import { createStep, eventStep, lookupMachine, verifyLog, type Registry, type ReplayedActor } from '../../engine/index.js';
-import { lifecycleRegistry } from '../../machines/index.js';
-import { Id } from '../../schemas/ids.js';
+import { createStep, eventStep, lookupMachine, verifyLog, type Registry } from '../../engine/index.js';
 import type { LifecycleEvent } from '../../schemas/events.js';
-import type { AppendRow, EventStore, StoredRow } from '../../store/types.js';
-import { ExpctlError } from '../../util/errors.js';
+import { Id } from '../../schemas/ids.js';
+import type { AppendRow, StoredRow } from '../../store/types.js';
+import { ExpctlError, UsageError } from '../../util/errors.js';
+import { loadVerified, type ExperimentLog } from '../log.js';
 import { currentOperator } from '../operator.js';
 import { experimentPaths } from '../paths.js';
-import { restoreWorkspace } from './reexecute.js';
-import { createResume } from './resume.js';
+import { lifecycleRegistry } from '../registry.js';
+import { MID_WORKSPACE_STATES, restoreWorkspace } from './reexecute.js';
 
 export interface ForkRequest {
-  store: EventStore;
+  store: ExperimentLog;
   resultsDir: string;
   /** The source experiment key. */
   source: string;
@@ -47,7 +47,7 @@ export async function forkExperiment(request: ForkRequest): Promise<ForkResult> 
   const from = experimentPaths(request.resultsDir, source);
   const to = experimentPaths(request.resultsDir, key);
   const operator = currentOperator(request.reason);
-  const actors = new Map<string, { snapshot: AnyMachineSnapshot; version: number; machine: string; parent: string | null }>();
+  const actors: Actors = new Map();
   const rows: AppendRow[] = [];
   for (const row of store.readExperiment(source, { toSeq: at })) rows.push(copyRow(row, actors, registry, { source, key, fromDir: from.dir, toDir: to.dir }));
   const forked: LifecycleEvent = { type: 'experiment.forked', data: { from: { experiment: source, seq: at }, operator } };
@@ -60,22 +60,30 @@ export async function forkExperiment(request: ForkRequest): Promise<ForkResult> 
   return { key, rows: report.rows, from: { experiment: source, seq: at }, reset };
 }
 
-function checkFork(store: EventStore, source: string, at: number, key: string): void {
+function checkFork(store: ExperimentLog, source: string, at: number, key: string): void {
   const head = store.head(source)!;
   const rows = [...store.readExperiment(source, { fromSeq: at, toSeq: at })];
   if (!Number.isInteger(at) || rows.length === 0) {
-    throw new ExpctlError('EXPCTL_USAGE', `--at ${at} is not a row of experiment ${source}`, `pick a seq from \`expctl history ${source}\` (its last row is ${head.headSeq})`);
+    throw new UsageError(`--at ${at} is not a row of experiment ${source}`, `pick a seq from \`expctl history ${source}\` (its last row is ${head.headSeq})`);
   }
-  if (!Id.safeParse(key).success) throw new ExpctlError('EXPCTL_USAGE', `"${key}" is not a valid experiment id`, 'use letters, digits, ".", "_" and "-" (--id NEW)');
+  if (!Id.safeParse(key).success) throw new UsageError(`"${key}" is not a valid experiment id`, 'use letters, digits, ".", "_" and "-" (--id NEW)');
   if (store.head(key)) throw new ExpctlError('EXPCTL_EXISTS', `experiment ${key} already exists`, 'choose another id with --id NEW');
 }
 
-type Actors = Map<string, { snapshot: AnyMachineSnapshot; version: number; machine: string; parent: string | null }>;
+type Actors = Map<string, { snapshot: AnyMachineSnapshot | null; version: number; machine: string }>;
+
+/** Every string in a JSON value with `from` replaced by `to` (paths into the source's folder, wherever they appear). */
+function rebased<T>(value: T, from: string, to: string): T {
+  if (typeof value === 'string') return value.replaceAll(from, to) as T;
+  if (Array.isArray(value)) return value.map((v) => rebased(v, from, to)) as T;
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, rebased(v, from, to)])) as T;
+}
 
 /** The same event under the new key; paths into the source's directory now point into the fork's. */
 function copyRow(row: StoredRow, actors: Actors, registry: Registry, names: { source: string; key: string; fromDir: string; toDir: string }): AppendRow {
   const rename = (stream: string) => names.key + stream.slice(names.source.length);
-  let event = JSON.parse(JSON.stringify(row.event).replaceAll(JSON.stringify(names.fromDir).slice(1, -1), JSON.stringify(names.toDir).slice(1, -1))) as LifecycleEvent;
+  let event = rebased(row.event as LifecycleEvent, names.fromDir, names.toDir);
   if (event.type === 'effect.started') {
     // the source's processes are not the fork's: a resumed fork must never stop them
     const { pid: _pid, pgid: _pgid, startTicks: _ticks, ...data } = event.data;
@@ -85,7 +93,7 @@ function copyRow(row: StoredRow, actors: Actors, registry: Registry, names: { so
     const input = row.stream === names.source ? { ...(event.data.input as object), experiment: names.key } : event.data.input;
     event = { type: 'actor.created', data: { input, parent: event.data.parent === null ? null : rename(event.data.parent) } };
   }
-  if (!actors.has(rename(row.stream))) actors.set(rename(row.stream), { snapshot: null as never, version: 0, machine: row.machine, parent: null });
+  if (!actors.has(rename(row.stream))) actors.set(rename(row.stream), { snapshot: null, version: 0, machine: row.machine });
   return step(actors, registry, rename(row.stream), event, row.at, row.cause);
 }
 
@@ -94,7 +102,7 @@ function step(actors: Actors, registry: Registry, stream: string, event: Lifecyc
   const entry = lookupMachine(registry, actor.machine, stream);
   const next = event.type === 'actor.created'
     ? createStep(entry, stream, event.data.input, event.data.parent, { at, cause })
-    : eventStep(entry, stream, { snapshot: actor.snapshot, version: actor.version }, event, { at, cause });
+    : eventStep(entry, stream, { snapshot: actor.snapshot!, version: actor.version }, event, { at, cause });
   actors.set(stream, { ...actor, snapshot: next.snapshot, version: actor.version + 1 });
   return next.row;
 }
@@ -119,14 +127,14 @@ function copyFiles(fromDir: string, toDir: string): void {
  * the copy has the source's current one (or none). Rebuild it from recorded
  * commits, or send the run back to where it can be rebuilt.
  */
-async function keepWorkspacesConsistent(store: EventStore, registry: Registry, key: string, resultsDir: string, operator: ReturnType<typeof currentOperator>): Promise<string[]> {
-  const { actors } = createResume({ registry }).load(store, key);
-  const session = { key, store, paths: experimentPaths(resultsDir, key) };
+async function keepWorkspacesConsistent(store: ExperimentLog, registry: Registry, key: string, resultsDir: string, operator: ReturnType<typeof currentOperator>): Promise<string[]> {
+  const { actors } = loadVerified(store, key, registry);
+  const scope = { key, store, paths: experimentPaths(resultsDir, key) };
   const moved: string[] = [];
-  for (const run of [...actors.values()].filter((a: ReplayedActor) => a.entry.id === 'run')) {
+  for (const run of [...actors.values()].filter((a) => a.entry.id === 'run')) {
     const state = String(run.snapshot.value);
-    if (!['run_worktree_created', 'run_resources_applied', 'run_config_committed', 'run_prompt_written', 'run_agent_complete', 'run_changes_committed', 'run_diff_captured'].includes(state)) continue;
-    const target = await restoreWorkspace(session, run, state);
+    if (!MID_WORKSPACE_STATES.includes(state)) continue;
+    const target = await restoreWorkspace(scope, run, state);
     if (target === state) continue;
     const next = eventStep(run.entry, run.stream, run, { type: 'operator.reset', data: { to: target, operator } }, { at: new Date().toISOString(), cause: 'operator' });
     store.append(key, [next.row]);

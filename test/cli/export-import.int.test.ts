@@ -8,15 +8,17 @@ import { importCommand } from '../../cli/import.js';
 import type { Io } from '../../cli/io.js';
 import { experimentStatus } from '../../cli/status.js';
 import { verifyLog } from '../../engine/index.js';
-import { lifecycleRegistry } from '../../machines/index.js';
-import { driveExperiment, loadRunConfig } from '../../runner/orchestrator.js';
+import { lifecycleRegistry } from '../../runner/registry.js';
+import { driveExperiment, loadRunConfig } from '../../runner/index.js';
 import { logFile } from '../../runner/paths.js';
-import { ImportError, rawOf } from '../../store/import-rows.js';
-import { GENESIS_HASH, openStore, rowHash } from '../../store/index.js';
+import { ImportError } from '../../store/import-rows.js';
+import { rawOf } from '../../store/rows.js';
+import { GENESIS_HASH, rowHash } from '../../store/index.js';
 import type { EventStore, ImportedRow } from '../../store/types.js';
 import { writeCountingExperiment } from '../support/cli-experiment.js';
 import { runRows } from '../support/rows.js';
 import { useTempDir } from '../support/temp.js';
+import { openLog } from '../support/stores.js';
 
 const tempDir = useTempDir();
 
@@ -30,7 +32,7 @@ function captured(cwd: string): Io & { stdout: () => string; stderr: () => strin
 }
 
 const read = <T>(resultsDir: string, fn: (store: EventStore) => T): T => {
-  const store = openStore(logFile(resultsDir), { readonly: true });
+  const store = openLog(logFile(resultsDir), { readonly: true });
   try {
     return fn(store);
   } finally {
@@ -63,7 +65,7 @@ beforeAll(async () => {
     ],
   });
   const resultsDir = join(dir, 'results');
-  const store = openStore(logFile(resultsDir));
+  const store = openLog(logFile(resultsDir));
   try {
     const outcome = await driveExperiment({ store, resultsDir, config: loadRunConfig(config) });
     expect(outcome.state).toBe('exp_complete');
@@ -83,7 +85,7 @@ afterAll(() => {
 /** A results dir whose log already holds another experiment, and a way to prove it did not change. */
 function occupiedTarget(): { resultsDir: string; assertUnchanged: () => void } {
   const resultsDir = join(tempDir(), 'target');
-  const store = openStore(logFile(resultsDir));
+  const store = openLog(logFile(resultsDir));
   store.append('other', runRows('other/T0/s1/1', 2));
   store.close();
   const before = { sha: sha(logFile(resultsDir)), heads: read(resultsDir, (s) => s.experiments()) };
@@ -201,7 +203,7 @@ describe('export and import (SPEC: round trip through another results dir)', () 
     rows[index] = { ...rows[index]!, state: JSON.stringify('run_failed') };
     let prevHash = GENESIS_HASH;
     const rechained = rows.map((r) => {
-      const hash = rowHash(prevHash, rawOf({ ...r, prevHash }));
+      const hash = rowHash(prevHash, rawOf(r));
       const next = { ...r, prevHash, hash };
       prevHash = hash;
       return next;

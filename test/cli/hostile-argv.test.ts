@@ -23,8 +23,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Io } from '../../cli/io.js';
 import { main } from '../../cli/main.js';
 import { logFile } from '../../runner/paths.js';
-import { openStore } from '../../store/index.js';
 import { writeExperiment } from '../support/experiment.js';
+import { openLog } from '../support/stores.js';
 
 const NUM_RUNS = 5_000;
 const SEED = 31_337;
@@ -52,7 +52,7 @@ function captureIo() {
 }
 
 function head(key: string): string {
-  const store = openStore(logFile(resultsDir), { readonly: true });
+  const store = openLog(logFile(resultsDir), { readonly: true });
   try {
     const h = store.head(key);
     return h ? `${h.rows}/${h.headSeq}/${h.headHash}` : 'missing';

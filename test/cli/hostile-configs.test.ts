@@ -43,7 +43,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Io } from '../../cli/io.js';
 import { main } from '../../cli/main.js';
 import { logFile } from '../../runner/paths.js';
-import { openStore, type EventStore } from '../../store/index.js';
+import { type EventStore } from '../../store/index.js';
+import { openLog } from '../support/stores.js';
 
 const BATCHES = 5;
 const RUNS_PER_BATCH = 2_000; // 10,000 configs in all
@@ -457,7 +458,7 @@ function snapshot(resultsDir: string): { dir: boolean; log: boolean; entries: st
   const heads: Record<string, string> = {};
   if (log) {
     let store = readers.get(resultsDir);
-    if (!store) readers.set(resultsDir, (store = openStore(logFile(resultsDir), { readonly: true })));
+    if (!store) readers.set(resultsDir, (store = openLog(logFile(resultsDir), { readonly: true })));
     for (const h of store.experiments()) heads[h.experiment] = `${h.rows}/${h.headSeq}/${h.headHash}`;
   }
   return { dir, log, entries, heads };

@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openStore, StoreOpenError } from '../../store/index.js';
+import { StoreOpenError } from '../../store/index.js';
 import type { StoredRow } from '../../store/types.js';
 import { cli, startCli, until } from '../support/cli.js';
 import { writeCountingExperiment } from '../support/cli-experiment.js';
 import { useTempDir } from '../support/temp.js';
+import { openLog } from '../support/stores.js';
 
 const tempDir = useTempDir();
 
@@ -14,7 +15,7 @@ function rows(resultsDir: string): StoredRow[] {
   if (!existsSync(join(resultsDir, 'expctl.db'))) return [];
   let store;
   try {
-    store = openStore(join(resultsDir, 'expctl.db'), { readonly: true });
+    store = openLog(join(resultsDir, 'expctl.db'), { readonly: true });
   } catch (error) {
     if (error instanceof StoreOpenError) return []; // created but its tables not yet committed
     throw error;

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { coverage, type CoverageReport, type MachineCoverage } from '../../engine/coverage.js';
 import { machineGraph } from '../../engine/graph.js';
-import { lifecycleRegistry, RUN_STEPS } from '../../machines/index.js';
-import { createMemoryStore } from '../../store/index.js';
+import { RUN_STEPS } from '../../machines/index.js';
+import { lifecycleRegistry } from '../../runner/registry.js';
 import type { EventStore } from '../../store/types.js';
 import { completed, failed, finished, resumed } from '../support/events.js';
 import { LogWriter } from '../support/log.js';
+import { memoryLog } from '../support/stores.js';
 
 const runInput = (run: number) => ({ tier: 'T0', subtest: 'a', run, maxAttempts: 3 });
 const subtestInput = (runs: number) => ({ tier: 'T0', subtest: 'a', runs, maxAttempts: 3 });
@@ -75,7 +76,7 @@ const notTakenIds = (m: MachineCoverage) => m.notTaken.map((t) => t.id);
 
 describe('transition coverage (engine/coverage)', () => {
   it('counts the happy path: every run step, the root run.finished, and the eventless step it triggers', () => {
-    const store = createMemoryStore();
+    const store = memoryLog();
     happyLog(store);
     const report = coverage(store, lifecycleRegistry, ['happy']);
     expect(report.experiments).toEqual(['happy']);
@@ -106,7 +107,7 @@ describe('transition coverage (engine/coverage)', () => {
   });
 
   it('counts a failure path: retry, effect.failed → run_failed, operator.resumed back; stale events take nothing', () => {
-    const store = createMemoryStore();
+    const store = memoryLog();
     failingLog(store);
     const run = machine(coverage(store, lifecycleRegistry, ['failing']), 'run');
     const count = (id: string) => run.taken.find((t) => t.id === id)?.count;
@@ -129,7 +130,7 @@ describe('transition coverage (engine/coverage)', () => {
   });
 
   it('attributes an eventless step to the `always` transition whose target was reached (shouldFail before allChildrenFinished)', () => {
-    const store = createMemoryStore();
+    const store = memoryLog();
     allFailedLog(store);
     const subtest = machine(coverage(store, lifecycleRegistry, ['all-failed']), 'subtest');
     expect(takenIds(subtest)).toContain('subtest_runs_in_progress --always--> subtest_failed');
@@ -138,7 +139,7 @@ describe('transition coverage (engine/coverage)', () => {
   });
 
   it('adds up several experiments', () => {
-    const store = createMemoryStore();
+    const store = memoryLog();
     happyLog(store);
     failingLog(store);
     const one = machine(coverage(store, lifecycleRegistry, ['happy']), 'run');

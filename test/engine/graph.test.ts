@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { setup } from 'xstate';
 import { toDot, toMermaid } from '../../observe/diagram.js';
 import { ANY_STATE, machineGraph, type MachineGraph } from '../../engine/graph.js';
-import { lifecycleRegistry, RUN_STEPS } from '../../machines/index.js';
+import { RUN_STEPS } from '../../machines/index.js';
+import { lifecycleRegistry } from '../../runner/registry.js';
 
 const DOCS = join(import.meta.dirname, '..', '..', 'docs', 'machines');
 const machines = [...lifecycleRegistry.values()];

@@ -3,12 +3,12 @@ import { getShortestPaths, getSimplePaths, type StatePath } from '@xstate/graph'
 import type { AnyMachineSnapshot, AnyStateMachine } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { applyRow, createStep, essenceOf, eventStep, type ReplayedActor } from '../../engine/index.js';
-import { lifecycleRegistry } from '../../machines/index.js';
+import { lifecycleRegistry } from '../../runner/registry.js';
 import type { LifecycleEvent } from '../../schemas/events.js';
-import { openStore } from '../../store/index.js';
 import { live } from '../support/given.js';
 import { useTempDir } from '../support/temp.js';
 import { candidateEvents, coarseState, concretize, fullState } from '../support/traversal.js';
+import { openLog } from '../support/stores.js';
 
 const tempDir = useTempDir();
 type Path = StatePath<AnyMachineSnapshot, LifecycleEvent>;
@@ -51,7 +51,7 @@ function shortestPaths(machine: AnyStateMachine, input: unknown): Path[] {
 function checkPathsThroughSqlite(machineId: string, input: unknown, paths: Path[]): number {
   const entry = lifecycleRegistry.get(machineId)!;
   const file = join(tempDir(), 'expctl.db');
-  const written = openStore(file);
+  const written = openLog(file);
   const eventsOf = paths.map((path, i) => {
     const stream = `path-${i}`;
     let step = createStep(entry, stream, input, null, { at: '2026-01-01T00:00:00.000Z', cause: 'engine' });
@@ -67,7 +67,7 @@ function checkPathsThroughSqlite(machineId: string, input: unknown, paths: Path[
   });
   written.close();
 
-  const store = openStore(file, { readonly: true });
+  const store = openLog(file, { readonly: true });
   let prefixes = 0;
   eventsOf.forEach((events, i) => {
     const reference = live(entry.machine, input, events);

@@ -2,11 +2,12 @@ import { join } from 'node:path';
 import { assign, createMachine } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { createRegistry, replay, ReplayDivergenceError, verifyLog } from '../../engine/index.js';
-import { experimentMachine, lifecycleRegistry, runMachine, subtestMachine, tierMachine } from '../../machines/index.js';
-import { openStore } from '../../store/index.js';
+import { experimentMachine, runMachine, subtestMachine, tierMachine } from '../../machines/index.js';
+import { lifecycleRegistry } from '../../runner/registry.js';
 import { completed, failed, resumed } from '../support/events.js';
 import { LogWriter } from '../support/log.js';
 import { useTempDir } from '../support/temp.js';
+import { openLog } from '../support/stores.js';
 
 const tempDir = useTempDir();
 const withRun = (run: typeof runMachine | ReturnType<typeof createMachine>) =>
@@ -14,7 +15,7 @@ const withRun = (run: typeof runMachine | ReturnType<typeof createMachine>) =>
 
 /** A real log: a run that retried, failed, was resumed and went on. */
 function writeLog(file: string): void {
-  const store = openStore(file);
+  const store = openLog(file);
   new LogWriter(store, lifecycleRegistry, 'exp')
     .create('exp/T0/a/1', 'run', { tier: 'T0', subtest: 'a', run: 1, maxAttempts: 2 })
     .send('exp/T0/a/1', completed('createRunDir'), failed('createWorktree', 1, { retryable: true }), failed('createWorktree', 2, { retryable: true }))
@@ -40,7 +41,7 @@ describe('machine definition changes (I5)', () => {
       } as any,
       runMachine.implementations as any,
     );
-    const store = openStore(file, { readonly: true });
+    const store = openLog(file, { readonly: true });
     let error: unknown;
     try {
       replay(store, withRun(skipping), 'exp');
@@ -62,7 +63,7 @@ describe('machine definition changes (I5)', () => {
     const doubling = runMachine.provide({
       actions: { attemptFailed: assign(({ context }) => ({ attempt: context.attempt + 2, failures: context.failures + 1 })) },
     });
-    const store = openStore(file, { readonly: true });
+    const store = openLog(file, { readonly: true });
     expect(() => replay(store, withRun(doubling), 'exp')).toThrow(ReplayDivergenceError);
     try {
       replay(store, withRun(doubling), 'exp');
@@ -85,7 +86,7 @@ describe('machine definition changes (I5)', () => {
     );
     const registry = withRun(extended);
     expect(registry.get('run')!.ref).not.toBe(lifecycleRegistry.get('run')!.ref);
-    const store = openStore(file, { readonly: true });
+    const store = openLog(file, { readonly: true });
     const report = verifyLog(store, registry, 'exp');
     expect(report).toMatchObject({ ok: true, problem: null, rows: 7 });
     expect(report.machineChanges).toEqual([{ recorded: lifecycleRegistry.get('run')!.ref, current: registry.get('run')!.ref, streams: 1 }]);

@@ -1,17 +1,17 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { essenceOf, pendingEffect, replay, snapshotHash, verifyLog } from '../../engine/index.js';
-import { lifecycleRegistry } from '../../machines/index.js';
-import { openStore } from '../../store/index.js';
+import { lifecycleRegistry } from '../../runner/registry.js';
 import { completed, failed } from '../support/events.js';
 import { LogWriter } from '../support/log.js';
 import { useTempDir } from '../support/temp.js';
+import { openLog } from '../support/stores.js';
 
 const tempDir = useTempDir();
 const runInput = (run: number) => ({ tier: 'T0', subtest: 'a', run, maxAttempts: 2 });
 
 function writeLog(file: string): LogWriter {
-  const store = openStore(file);
+  const store = openLog(file);
   const writer = new LogWriter(store, lifecycleRegistry, 'exp')
     .create('exp/T0/a', 'subtest', { tier: 'T0', subtest: 'a', runs: 2, maxAttempts: 2 })
     .send('exp/T0/a', completed('startRuns'))
@@ -27,7 +27,7 @@ describe('replay (I2, I3)', () => {
   it('rebuilds every actor of an experiment exactly, with its parent and version, running no effect', () => {
     const file = join(tempDir(), 'expctl.db');
     const writer = writeLog(file);
-    const store = openStore(file, { readonly: true });
+    const store = openLog(file, { readonly: true });
     const { actors, rows, lastSeq } = replay(store, lifecycleRegistry, 'exp');
     expect(rows).toBe(7);
     expect(lastSeq).toBe(7);
@@ -41,7 +41,7 @@ describe('replay (I2, I3)', () => {
   it('finds the effect each actor still waits for, with its idempotency key (I3)', () => {
     const file = join(tempDir(), 'expctl.db');
     writeLog(file);
-    const store = openStore(file, { readonly: true });
+    const store = openLog(file, { readonly: true });
     const { actors } = replay(store, lifecycleRegistry, 'exp');
     const pending = [...actors.values()].map((a) => pendingEffect(a.stream, a.snapshot));
     expect(pending).toEqual([
@@ -55,7 +55,7 @@ describe('replay (I2, I3)', () => {
   it('stops at a chosen row (the state as of that seq)', () => {
     const file = join(tempDir(), 'expctl.db');
     writeLog(file);
-    const store = openStore(file, { readonly: true });
+    const store = openLog(file, { readonly: true });
     const { actors } = replay(store, lifecycleRegistry, 'exp', { toSeq: 5 });
     expect(actors.get('exp/T0/a/1')!.snapshot.value).toBe('run_dir_created');
     expect(actors.get('exp/T0/a/2')!.snapshot.value).toBe('run_pending');
@@ -65,7 +65,7 @@ describe('replay (I2, I3)', () => {
   it('resumes from stored snapshots to the same state, and verify checks every snapshot against replay', () => {
     const file = join(tempDir(), 'expctl.db');
     writeLog(file);
-    const store = openStore(file);
+    const store = openLog(file);
     const full = replay(store, lifecycleRegistry, 'exp');
     const run1 = store.readStream('exp/T0/a/1', { toVersion: 2 })[1]!;
     store.saveSnapshot({ stream: run1.stream, version: 2, machine: run1.machine, state: run1.state, context: run1.context, snapshotHash: run1.snapshotHash });

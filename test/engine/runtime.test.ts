@@ -1,8 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import { EffectFailure, replay, Runtime, type EffectHandler, type RuntimeOptions } from '../../engine/index.js';
-import { lifecycleRegistry, RUN_STEPS } from '../../machines/index.js';
-import { createMemoryStore } from '../../store/index.js';
+import { RUN_STEPS } from '../../machines/index.js';
+import { lifecycleRegistry } from '../../runner/registry.js';
 import type { EventStore } from '../../store/types.js';
+import { memoryLog } from '../support/stores.js';
 
 const runInput = (run: number) => ({ tier: 'T0', subtest: 'a', run, maxAttempts: 2 });
 const subtestInput = { tier: 'T0', subtest: 'a', runs: 2, maxAttempts: 2 };
@@ -19,7 +20,7 @@ const spawnRuns: EffectHandler = async (ctx) => ({
 
 describe('Runtime (the live loop)', () => {
   it('drives a subtest and its runs to the end; children report to the parent in the same append', async () => {
-    const store = createMemoryStore();
+    const store = memoryLog();
     const rt = runtime(store, (effect) => (effect === 'startRuns' ? spawnRuns : ok));
     rt.create([{ stream: 'e/T0/a', machine: 'subtest', input: subtestInput }], null);
     await rt.whenIdle();
@@ -37,7 +38,7 @@ describe('Runtime (the live loop)', () => {
   });
 
   it('appends the transition before starting the effect it names (I1)', async () => {
-    const store = createMemoryStore();
+    const store = memoryLog();
     const seen: string[] = [];
     const rt = runtime(store, () => async (ctx) => {
       seen.push(`${ctx.request.state}:${store.readStream(ctx.request.stream).at(-1)!.state}`);
@@ -49,7 +50,7 @@ describe('Runtime (the live loop)', () => {
   });
 
   it('records a failure, retries with the next attempt after the backoff, then fails the run', async () => {
-    const store = createMemoryStore();
+    const store = memoryLog();
     const attempts: number[] = [];
     const rt = runtime(store, (effect) => async (ctx) => {
       if (effect !== 'createRunDir') return { output: null };
@@ -67,7 +68,7 @@ describe('Runtime (the live loop)', () => {
   });
 
   it('pauses a rate-limited run until the recorded deadline, then retries the agent', async () => {
-    const store = createMemoryStore();
+    const store = memoryLog();
     let calls = 0;
     const started = Date.now();
     const rt = runtime(store, (effect) => async () => {
@@ -84,7 +85,7 @@ describe('Runtime (the live loop)', () => {
   });
 
   it('stop() aborts running effects without recording them; resume restarts them with the same key (I3)', async () => {
-    const store = createMemoryStore();
+    const store = memoryLog();
     const keys: string[] = [];
     const blocking: EffectHandler = (ctx) => {
       keys.push(ctx.request.key);
@@ -105,7 +106,7 @@ describe('Runtime (the live loop)', () => {
   });
 
   it('records started commands as effect.started without changing state', async () => {
-    const store = createMemoryStore();
+    const store = memoryLog();
     const rt = runtime(store, (effect) => async (ctx) => {
       if (effect === 'runAgent') ctx.recordStart({ pid: 123, pgid: 123, startTicks: 99, command: ['node', 'agent.mjs'] });
       return { output: null };
@@ -118,7 +119,7 @@ describe('Runtime (the live loop)', () => {
   });
 
   it('admits effects through the given gate (concurrency limits)', async () => {
-    const store = createMemoryStore();
+    const store = memoryLog();
     let active = 0;
     let peak = 0;
     const waiting: (() => void)[] = [];
@@ -142,7 +143,7 @@ describe('Runtime (the live loop)', () => {
   });
 
   it('stops everything and reports the error when the log refuses an append', async () => {
-    const store = createMemoryStore();
+    const store = memoryLog();
     const rt = runtime(store, (effect) => async (ctx) => {
       // another writer appends to the same stream behind the runtime's back
       if (effect === 'createWorktree') ctx.store.append('e', [{ ...ctx.history().at(-1)!, expectedVersion: ctx.history().length, event: { type: 'timer.elapsed', data: { timer: 'x', at: 0 } } }]);

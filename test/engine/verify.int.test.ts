@@ -2,18 +2,19 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verifyLog } from '../../engine/index.js';
-import { lifecycleRegistry } from '../../machines/index.js';
-import { GENESIS_HASH, openStore, rowHash } from '../../store/index.js';
+import { lifecycleRegistry } from '../../runner/registry.js';
+import { GENESIS_HASH, rowHash } from '../../store/index.js';
 import { completed, failed, finished, resumed } from '../support/events.js';
 import { LogWriter } from '../support/log.js';
 import { useTempDir } from '../support/temp.js';
+import { openLog } from '../support/stores.js';
 
 const tempDir = useTempDir();
 
 /** A small real log: an experiment stream and two run streams, interleaved; returns the file. */
 function writeLog(): string {
   const file = join(tempDir(), 'expctl.db');
-  const store = openStore(file);
+  const store = openLog(file);
   const input = (run: number) => ({ tier: 'T0', subtest: 'a', run, maxAttempts: 2 });
   new LogWriter(store, lifecycleRegistry, 'exp')
     .create('exp', 'experiment', { experiment: 'exp', tiers: [{ id: 'T0', dependsOn: [] }], failFast: false, maxAttempts: 2 })
@@ -37,7 +38,7 @@ function tamper(file: string, sql: string, ...params: unknown[]): void {
 }
 
 const verify = (file: string) => {
-  const store = openStore(file, { readonly: true });
+  const store = openLog(file, { readonly: true });
   try {
     return verifyLog(store, lifecycleRegistry, 'exp');
   } finally {
@@ -96,7 +97,7 @@ describe('verifyLog (I6 + I2/I4)', () => {
 
   it('catches, by replay, a forged state even when the forger recomputed the whole chain (I4 behind I6)', () => {
     const file = writeLog();
-    const store = openStore(file, { readonly: true });
+    const store = openLog(file, { readonly: true });
     const rows = [...store.readExperiment('exp')];
     store.close();
     const db = new Database(file);
@@ -116,7 +117,7 @@ describe('verifyLog (I6 + I2/I4)', () => {
   });
 
   it('reports an unknown experiment', () => {
-    const store = openStore(writeLog(), { readonly: true });
+    const store = openLog(writeLog(), { readonly: true });
     expect(verifyLog(store, lifecycleRegistry, 'nope').problem).toMatchObject({ kind: 'head', message: 'there is no experiment nope in this log' });
     store.close();
   });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createMachine } from 'xstate';
 import { definitionHash } from '../../engine/index.js';
-import { lifecycleRegistry } from '../../machines/index.js';
+import { lifecycleRegistry } from '../../runner/registry.js';
 
 const dir = join(import.meta.dirname, '../../machines');
 const sources = readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => ({ file: f, text: readFileSync(join(dir, f), 'utf8') }));

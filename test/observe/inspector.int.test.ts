@@ -6,15 +6,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { inspectCommand, parseSpeed } from '../../cli/inspect.js';
 import type { Io } from '../../cli/io.js';
-import { driveExperiment, loadRunConfig, type ExperimentWatcher } from '../../runner/orchestrator.js';
+import { driveExperiment, loadRunConfig, type ExperimentWatcher } from '../../runner/index.js';
 import { startInspection, type Inspection } from '../../observe/inspector/inspector.js';
 import { logFile } from '../../runner/paths.js';
-import { createMemoryStore, openStore } from '../../store/index.js';
-import type { EventStore, StoredRow } from '../../store/types.js';
+import type { StoredRow } from '../../store/types.js';
+import type { ExperimentLog } from '../../runner/index.js';
 import { until } from '../support/cli.js';
 import { writeExperiment } from '../support/experiment.js';
 import { fakes } from '../support/fake-collaborators.js';
 import { useTempDir } from '../support/temp.js';
+import { memoryLog, openLog } from '../support/stores.js';
 
 /** What the inspector sends, as a receiver on the relay sees it. */
 interface Message {
@@ -87,7 +88,7 @@ async function occupy(): Promise<number> {
 }
 
 /** A small experiment (3 tiers, 4 subtests, 2 runs each) driven in-process with fake collaborators. */
-async function drive(store: EventStore, dir: string, watchers: ExperimentWatcher[], extra: Partial<Parameters<typeof driveExperiment>[0]> = {}) {
+async function drive(store: ExperimentLog, dir: string, watchers: ExperimentWatcher[], extra: Partial<Parameters<typeof driveExperiment>[0]> = {}) {
   return driveExperiment({ store, resultsDir: join(dir, 'results'), config: loadRunConfig(writeExperiment(dir)), collaborators: fakes([]), watchers, ...extra });
 }
 
@@ -143,7 +144,7 @@ describe('live inspection (run --inspect)', () => {
     const dir = tempDir();
     const live = await inspection();
     const rx = await receiver(live.wsUrl);
-    const store = createMemoryStore();
+    const store = memoryLog();
     const outcome = await drive(store, dir, [live.watcher]);
     expect(outcome.state).toBe('exp_complete');
     await rx.closed; // ended() flushed and closed the relay: the receiver got everything, then a close
@@ -156,7 +157,7 @@ describe('live inspection (run --inspect)', () => {
 
   it('on resume announces the existing actors (parents first) before streaming the new rows', async () => {
     const dir = tempDir();
-    const store = createMemoryStore();
+    const store = memoryLog();
     await expect(drive(store, dir, [], { config: loadRunConfig(writeExperiment(dir, { failFast: true })), collaborators: fakes([], { failRuns: (r) => r.stream.startsWith('exp-1/T1/') }) }))
       .rejects.toMatchObject({ code: 'EXPCTL_EXPERIMENT_FAILED' });
     const before = [...store.readExperiment('exp-1')];
@@ -218,7 +219,7 @@ describe('live inspection (run --inspect)', () => {
     await page.goto(live.url);
     const ui = await until(() => page.frames().find((f) => f !== page.mainFrame() && f.url().startsWith('http://127.0.0.1')), 5_000, 'the inspector frame');
     await ui.waitForFunction(() => Array.isArray((globalThis as unknown as { received?: unknown[] }).received));
-    const store = createMemoryStore();
+    const store = memoryLog();
     const rx = await receiver(live.wsUrl);
     await drive(store, tempDir(), [live.watcher]);
     await rx.closed;
@@ -233,10 +234,10 @@ describe('live inspection (run --inspect)', () => {
 describe('replayed inspection (inspect <id>)', () => {
   /** A finished experiment in the SQLite log of `dir/results`, copied from a run on a memory store. */
   async function storedExperiment(dir: string): Promise<{ resultsDir: string; rows: StoredRow[] }> {
-    const memory = createMemoryStore();
+    const memory = memoryLog();
     await drive(memory, dir, []);
     const resultsDir = join(dir, 'results');
-    const store = openStore(logFile(resultsDir));
+    const store = openLog(logFile(resultsDir));
     try {
       store.importRows('exp-1', [...memory.readExperiment('exp-1')].map((r) => ({ ...r.raw, prevHash: r.prevHash, hash: r.hash })));
       return { resultsDir, rows: [...store.readExperiment('exp-1')] };

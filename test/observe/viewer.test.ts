@@ -4,15 +4,16 @@ import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { viewCommand } from '../../cli/view.js';
 import { experimentStatus } from '../../cli/status.js';
-import { lifecycleRegistry, RUN_STEPS } from '../../machines/index.js';
+import { RUN_STEPS } from '../../machines/index.js';
+import { lifecycleRegistry } from '../../runner/registry.js';
 import { buildViewer, layoutMachine, type ViewerData } from '../../observe/viewer/index.js';
 import type { StatusTree } from '../../observe/status-tree.js';
-import { createMemoryStore, openStore } from '../../store/index.js';
 import type { EventStore } from '../../store/types.js';
 import { completed, failed, finished, operator, reset, timerElapsed } from '../support/events.js';
 import { LogWriter } from '../support/log.js';
 import { useTempDir } from '../support/temp.js';
 import { flattenTree } from '../support/tree.js';
+import { memoryLog, openLog } from '../support/stores.js';
 
 const tempDir = useTempDir('expctl-viewer-');
 const KEY = 'exp';
@@ -82,7 +83,7 @@ function treeOf(store: EventStore, seq: number): StatusTree {
 }
 
 describe('offline viewer: data and tree', () => {
-  const store = createMemoryStore();
+  const store = memoryLog();
   writeLog(store);
   const { html, data } = buildViewer(store, KEY);
   const page = pageFunctions(html);
@@ -193,7 +194,7 @@ describe('offline viewer: statecharts', () => {
 describe('expctl view', () => {
   it('writes <resultsDir>/<key>/view.html by default, or --out, and prints the path', async () => {
     const dir = tempDir();
-    const store = openStore(join(dir, 'expctl.db'));
+    const store = openLog(join(dir, 'expctl.db'));
     writeLog(store);
     store.close();
     const out: string[] = [];

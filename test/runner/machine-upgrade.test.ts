@@ -2,21 +2,22 @@ import { join } from 'node:path';
 import { createMachine } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { createRegistry } from '../../engine/index.js';
-import { experimentMachine, lifecycleRegistry, runMachine, subtestMachine, tierMachine } from '../../machines/index.js';
-import { driveExperiment, loadRunConfig } from '../../runner/orchestrator.js';
-import { createMemoryStore } from '../../store/index.js';
+import { lifecycleMachines, runMachine } from '../../machines/index.js';
+import { lifecycleRegistry } from '../../runner/registry.js';
+import { driveExperiment, loadRunConfig } from '../../runner/index.js';
 import { writeExperiment } from '../support/experiment.js';
 import { fakes } from '../support/fake-collaborators.js';
 import { useTempDir } from '../support/temp.js';
+import { memoryLog } from '../support/stores.js';
 
 const tempDir = useTempDir();
 const config = runMachine.config as Record<string, any>;
-const withRun = (run: unknown) => createRegistry([experimentMachine, tierMachine, subtestMachine, run as typeof runMachine]);
+const withRun = (run: unknown) => createRegistry(lifecycleMachines.map((d) => (d.machine.id === 'run' ? { ...d, machine: run as typeof runMachine } : d)));
 
 /** An experiment interrupted with runs in flight, in a memory store. */
 async function interrupted() {
   const dir = tempDir();
-  const store = createMemoryStore();
+  const store = memoryLog();
   const controller = new AbortController();
   const first = driveExperiment({ store, resultsDir: join(dir, 'results'), config: loadRunConfig(writeExperiment(dir)), signal: controller.signal, collaborators: fakes([], { agentDelayMs: 40 }) });
   setTimeout(() => controller.abort('SIGINT'), 30);

@@ -1,20 +1,20 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createMetrics } from '../../observe/metrics.js';
-import { driveExperiment, loadRunConfig } from '../../runner/orchestrator.js';
+import { createMetrics, metricsWatcher } from '../../observe/metrics.js';
+import { driveExperiment, loadRunConfig } from '../../runner/index.js';
 import { fakes } from '../support/fake-collaborators.js';
 import { sample } from '../support/prometheus.js';
 import type { RunnerEffect } from '../../runner/session.js';
-import { createMemoryStore } from '../../store/index.js';
 import { writeExperiment } from '../support/experiment.js';
 import { useTempDir } from '../support/temp.js';
+import { memoryLog } from '../support/stores.js';
 
 const tempDir = useTempDir();
 describe('orchestrator (fake collaborators)', () => {
   it('drives setup, tier groups in dependency order, every run stage, then reports', async () => {
     const dir = tempDir();
     const log: string[] = [];
-    const store = createMemoryStore();
+    const store = memoryLog();
     const outcome = await driveExperiment({ store, resultsDir: join(dir, 'results'), config: loadRunConfig(writeExperiment(dir)), collaborators: fakes(log) });
     expect(outcome).toMatchObject({ key: 'exp-1', state: 'exp_complete', alreadyComplete: false });
     expect(log.slice(0, 3)).toEqual(['exp-1:init', 'exp-1:repo', 'exp-1:preflight']);
@@ -32,7 +32,7 @@ describe('orchestrator (fake collaborators)', () => {
     const dir = tempDir();
     const metrics = createMetrics('exp-1');
     await driveExperiment({
-      store: createMemoryStore(), resultsDir: join(dir, 'results'), config: loadRunConfig(writeExperiment(dir)), metrics,
+      store: memoryLog(), resultsDir: join(dir, 'results'), config: loadRunConfig(writeExperiment(dir)), watchers: [metricsWatcher(metrics)],
       collaborators: fakes([], { failRuns: (req) => req.stream.startsWith('exp-1/T1/') }),
     });
     const text = await metrics.text();
@@ -48,7 +48,7 @@ describe('orchestrator (fake collaborators)', () => {
     const metrics = createMetrics('exp-1');
     const controller = new AbortController();
     const drive = driveExperiment({
-      store: createMemoryStore(), resultsDir: join(dir, 'results'), metrics, signal: controller.signal,
+      store: memoryLog(), resultsDir: join(dir, 'results'), watchers: [metricsWatcher(metrics)], signal: controller.signal,
       config: loadRunConfig(writeExperiment(dir, { limits: { maxConcurrentRuns: 8, maxConcurrentAgents: 8 } })),
       collaborators: fakes([], { agentDelayMs: 200, failRuns: (req) => req.stream === 'exp-1/T0/a/1' && req.attempt === 1, retryable: true }),
     });
@@ -67,9 +67,9 @@ describe('orchestrator (fake collaborators)', () => {
     const log: string[] = [];
     const config = writeExperiment(dir, { limits: { maxConcurrentRuns: 3, maxConcurrentAgents: 1 } });
     await driveExperiment({
-      store: createMemoryStore(), resultsDir: join(dir, 'results'), config: loadRunConfig(config),
-      collaborators: (limits, registry) => {
-        const c = fakes(log)(limits, registry);
+      store: memoryLog(), resultsDir: join(dir, 'results'), config: loadRunConfig(config),
+      collaborators: (limits) => {
+        const c = fakes(log)(limits);
         const runAgent: RunnerEffect = async (ctx, s) => {
           peak = Math.max(peak, ++agents);
           await new Promise((r) => setTimeout(r, 5));
@@ -86,7 +86,7 @@ describe('orchestrator (fake collaborators)', () => {
   it('is interrupted by the signal: running effects stop, exp_interrupted is recorded; resume finishes without redoing work', async () => {
     const dir = tempDir();
     const log: string[] = [];
-    const store = createMemoryStore();
+    const store = memoryLog();
     const controller = new AbortController();
     const config = writeExperiment(dir);
     const first = driveExperiment({ store, resultsDir: join(dir, 'results'), config: loadRunConfig(config), signal: controller.signal, collaborators: fakes(log, { agentDelayMs: 50 }) });
@@ -108,7 +108,7 @@ describe('orchestrator (fake collaborators)', () => {
 
   it('resume retries failed runs top down and completes; an already complete experiment runs nothing', async () => {
     const dir = tempDir();
-    const store = createMemoryStore();
+    const store = memoryLog();
     const config = writeExperiment(dir, { failFast: true });
     await expect(driveExperiment({ store, resultsDir: join(dir, 'results'), config: loadRunConfig(config), collaborators: fakes([], { failRuns: (r) => r.stream.startsWith('exp-1/T1/') }) }))
       .rejects.toMatchObject({ code: 'EXPCTL_EXPERIMENT_FAILED' });
@@ -125,7 +125,7 @@ describe('orchestrator (fake collaborators)', () => {
 
   it('refuses a changed config, naming the field', async () => {
     const dir = tempDir();
-    const store = createMemoryStore();
+    const store = memoryLog();
     await driveExperiment({ store, resultsDir: join(dir, 'results'), config: loadRunConfig(writeExperiment(dir)), collaborators: fakes([]) });
     await expect(driveExperiment({ store, resultsDir: join(dir, 'results'), config: loadRunConfig(writeExperiment(dir, { runsPerSubtest: 3 })), collaborators: fakes([]) }))
       .rejects.toMatchObject({ code: 'EXPCTL_CONFIG_CHANGED', message: expect.stringContaining('runsPerSubtest (2 → 3)') });
@@ -133,7 +133,7 @@ describe('orchestrator (fake collaborators)', () => {
 
   it('adds tiers to an unfinished experiment (additive), and refuses to add them to a complete one', async () => {
     const dir = tempDir();
-    const store = createMemoryStore();
+    const store = memoryLog();
     const resultsDir = join(dir, 'results');
     const controller = new AbortController();
     const first = driveExperiment({ store, resultsDir, config: loadRunConfig(writeExperiment(dir), ['T0']), signal: controller.signal, collaborators: fakes([], { agentDelayMs: 40 }) });

@@ -6,15 +6,17 @@ import { importCommand } from '../../cli/import.js';
 import type { Io } from '../../cli/io.js';
 import { experimentStatus } from '../../cli/status.js';
 import { verifyLog } from '../../engine/index.js';
-import { lifecycleRegistry } from '../../machines/index.js';
+import { lifecycleRegistry } from '../../runner/registry.js';
 import { logFile } from '../../runner/paths.js';
 import { EffectFailed, EVENT_SCHEMA_VERSION, LifecycleEvent } from '../../schemas/events.js';
 import { parseExport } from '../../store/export.js';
-import { createMemoryStore, openStore } from '../../store/index.js';
 import { decodeRow } from '../../store/rows.js';
 import type { EventStore, StoredRow } from '../../store/types.js';
-import { UPCASTERS, type EventCodec, type Upcaster } from '../../store/upcast.js';
+import { UPCASTERS } from '../../runner/codec.js';
+import { lifecycleCodec } from '../../runner/codec.js';
+import { zodCodec, type EventCodec, type Upcaster } from '../../store/codec.js';
 import { useTempDir } from '../support/temp.js';
+import { memoryLog, openLog } from '../support/stores.js';
 
 /**
  * The checked-in log (test/fixtures/logs/current.jsonl, written by
@@ -32,7 +34,7 @@ const io = (cwd: string): Io & { stdout: () => string } => {
   return { out: (t) => void out.push(t), err: () => {}, isTTY: false, color: false, cwd, env: process.env, stdout: () => out.join('') };
 };
 
-const checkedIn = () => parseExport(readFileSync(FILE, 'utf8').split('\n'));
+const checkedIn = () => parseExport(readFileSync(FILE, 'utf8').split('\n'), lifecycleCodec.version);
 
 describe('the checked-in log of the current version', () => {
   it('covers the events the schema-bump test needs', () => {
@@ -51,7 +53,7 @@ describe('the checked-in log of the current version', () => {
     const out = io(dir);
     await importCommand(FILE, { resultsDir: join(dir, 'results') }, out);
     expect(out.stdout()).toMatch(new RegExp(`^imported current-log: ${header.rows} rows in \\d+ streams`));
-    const store = openStore(logFile(join(dir, 'results')), { readonly: true });
+    const store = openLog(logFile(join(dir, 'results')), { readonly: true });
     try {
       const report = verifyLog(store, lifecycleRegistry, 'current-log');
       expect(report.problem).toBeNull();
@@ -69,17 +71,13 @@ describe('a deliberate schema bump (V → V + 1: effect.failed gains a required 
   const LifecycleEventNext = z.discriminatedUnion('type', [
     ...LifecycleEvent.options.filter((o) => o !== EffectFailed),
     EffectFailedNext,
-  ] as unknown as [typeof EffectFailedNext]) as unknown as EventCodec['schema'];
+  ] as unknown as [typeof EffectFailedNext]);
   const fillKind: Upcaster = (event) => {
     if (event.type !== 'effect.failed') return event;
     const data = event.data as { rateLimit?: unknown };
     return { ...event, data: { ...data, kind: data.rateLimit ? 'rate_limit' : 'error' } };
   };
-  const codec = (step: Upcaster | null): EventCodec => ({
-    version: V + 1,
-    schema: LifecycleEventNext,
-    upcasters: step ? { ...UPCASTERS, [V]: step } : { ...UPCASTERS },
-  });
+  const codec = (step: Upcaster | null): EventCodec => zodCodec(LifecycleEventNext, V + 1, step ? { ...UPCASTERS, [V]: step } : { ...UPCASTERS });
 
   /** The same log read by an expctl whose current schema is `codec`'s. */
   function readWith(store: EventStore, c: EventCodec): EventStore {
@@ -96,7 +94,7 @@ describe('a deliberate schema bump (V → V + 1: effect.failed gains a required 
 
   const imported = () => {
     const { header, rows } = checkedIn();
-    const store = createMemoryStore();
+    const store = memoryLog();
     store.importRows(header.experiment, rows);
     return { store, key: header.experiment, rows };
   };

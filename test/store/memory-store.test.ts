@@ -1,4 +1,4 @@
-import { createMemoryStore } from '../../store/index.js';
 import { storeContract } from './store.contract.js';
+import { memoryLog } from '../support/stores.js';
 
-storeContract('memory', (env) => createMemoryStore({ leaseEnvironment: env }));
+storeContract('memory', (env) => memoryLog({ leaseEnvironment: env }));

@@ -6,16 +6,17 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ExpectedVersionError, isProcessAlive, LeaseHeldError, openStore, StoreOpenError } from '../../store/index.js';
+import { ExpectedVersionError, isProcessAlive, LeaseHeldError, StoreOpenError } from '../../store/index.js';
 import { runRows } from '../support/rows.js';
 import { useTempDir } from '../support/temp.js';
+import { openLog } from '../support/stores.js';
 
 const tempDir = useTempDir();
 const dbFile = () => join(tempDir(), 'results', 'expctl.db');
 
 function openError(file: string): StoreOpenError {
   try {
-    openStore(file).close();
+    openLog(file).close();
   } catch (error) {
     return error as StoreOpenError;
   }
@@ -26,10 +27,10 @@ describe('SQLite event log file', () => {
   it('keeps rows across close and reopen, and continues the chain', () => {
     const file = dbFile();
     const rows = runRows('exp/T0/a/1', 4);
-    const first = openStore(file);
+    const first = openLog(file);
     const written = first.append('exp', rows.slice(0, 3));
     first.close();
-    const second = openStore(file);
+    const second = openLog(file);
     expect([...second.readExperiment('exp')].map((r) => r.hash)).toEqual(written.map((r) => r.hash));
     const [next] = second.append('exp', rows.slice(3, 4));
     expect(next!.prevHash).toBe(written[2]!.hash);
@@ -38,7 +39,7 @@ describe('SQLite event log file', () => {
 
   it('puts the log in WAL mode (I8)', () => {
     const file = dbFile();
-    openStore(file).close();
+    openLog(file).close();
     const db = new Database(file);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
@@ -46,7 +47,7 @@ describe('SQLite event log file', () => {
 
   it('refuses UPDATE and DELETE on events at the database level (I1)', () => {
     const file = dbFile();
-    const store = openStore(file);
+    const store = openLog(file);
     store.append('exp', runRows('exp/T0/a/1', 1));
     store.close();
     const db = new Database(file);
@@ -58,8 +59,8 @@ describe('SQLite event log file', () => {
   it('refuses a stale expected version from a second connection: the other writer appended first', () => {
     const file = dbFile();
     const rows = runRows('exp/T0/a/1', 2);
-    const a = openStore(file);
-    const b = openStore(file);
+    const a = openLog(file);
+    const b = openLog(file);
     a.append('exp', rows.slice(0, 2));
     b.append('exp', rows.slice(2, 3));
     expect(() => a.append('exp', [rows[2]!])).toThrow(ExpectedVersionError);
@@ -92,14 +93,14 @@ describe('SQLite event log file', () => {
 
   it('refuses a log written by a newer expctl, and one with missing tables', () => {
     const newer = dbFile();
-    openStore(newer).close();
+    openLog(newer).close();
     const db = new Database(newer);
     db.pragma('user_version = 99');
     db.close();
     expect(openError(newer).message).toContain('written by a newer expctl (log format 99');
 
     const damaged = dbFile();
-    openStore(damaged).close();
+    openLog(damaged).close();
     const db2 = new Database(damaged);
     db2.exec('DROP TABLE leases');
     db2.close();
@@ -108,11 +109,11 @@ describe('SQLite event log file', () => {
 
   it('opens read-only without creating anything', () => {
     const file = join(tempDir(), 'missing.db');
-    expect(() => openStore(file, { readonly: true })).toThrow(StoreOpenError);
+    expect(() => openLog(file, { readonly: true })).toThrow(StoreOpenError);
   });
 
   it('takes over the lease of a driver that died but is not reaped yet (a zombie)', async () => {
-    const store = openStore(dbFile());
+    const store = openLog(dbFile());
     // `sleep 0.05` becomes a child of the exec'd `sleep 3`, which never reaps it
     const shell = spawn('sh', ['-c', 'sleep 0.05 & echo $!; exec sleep 3'], { stdio: ['ignore', 'pipe', 'ignore'] });
     const zombie = Number(String((await once(shell.stdout!, 'data'))[0]).trim());
@@ -129,7 +130,7 @@ describe('SQLite event log file', () => {
   });
 
   it('takes over the lease of a driver whose process really died', () => {
-    const store = openStore(dbFile());
+    const store = openLog(dbFile());
     const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
     const deadPid = Number(child.stdout);
     store.acquireLease('exp', { id: 'dead-driver', pid: deadPid, host: hostname() }, { staleAfterMs: 120_000 });

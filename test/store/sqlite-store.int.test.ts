@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { openStore } from '../../store/index.js';
 import { useTempDir } from '../support/temp.js';
 import { storeContract } from './store.contract.js';
+import { openLog } from '../support/stores.js';
 
 const tempDir = useTempDir();
-storeContract('sqlite', (env) => openStore(join(tempDir(), 'expctl.db'), { leaseEnvironment: env }));
+storeContract('sqlite', (env) => openLog(join(tempDir(), 'expctl.db'), { leaseEnvironment: env }));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ImportError, rawOf } from '../../store/import-rows.js';
+import { ImportError } from '../../store/import-rows.js';
+import { rawOf } from '../../store/rows.js';
 import type { LeaseEnvironment } from '../../store/lease-policy.js';
 import { ExpectedVersionError, GENESIS_HASH, InvalidAppendError, LeaseHeldError, LeaseLostError, rowHash } from '../../store/index.js';
 import type { EventStore, ImportedRow, StoredRow } from '../../store/types.js';

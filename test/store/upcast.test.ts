@@ -5,7 +5,8 @@ import { canonicalJson } from '../../util/canonical-json.js';
 import { CorruptRowError } from '../../store/errors.js';
 import { decodeRow, GENESIS_HASH, rowHash } from '../../store/rows.js';
 import type { RawRow } from '../../store/types.js';
-import { CURRENT_CODEC, MissingUpcasterError, upcast, UPCASTERS, type EventCodec, type Upcaster } from '../../store/upcast.js';
+import { lifecycleCodec, UPCASTERS } from '../../runner/codec.js';
+import { MissingUpcasterError, upcast, zodCodec, type EventCodec, type Upcaster } from '../../store/codec.js';
 
 /** The schema after a pretend bump (V → V + 1): `effect.failed` gained a required `kind`. */
 const V = EVENT_SCHEMA_VERSION;
@@ -13,7 +14,7 @@ const EffectFailedV2 = EffectFailed.extend({ data: EffectFailed.shape.data.exten
 const LifecycleEventV2 = z.discriminatedUnion('type', [
   ...LifecycleEvent.options.filter((o) => o !== EffectFailed),
   EffectFailedV2,
-] as unknown as [typeof EffectFailedV2]) as unknown as EventCodec['schema'];
+] as unknown as [typeof EffectFailedV2]);
 
 const fillKind: Upcaster = (event) => {
   if (event.type !== 'effect.failed') return event;
@@ -21,7 +22,7 @@ const fillKind: Upcaster = (event) => {
   return { ...event, data: { ...data, kind: data.rateLimit ? 'rate_limit' : 'error' } };
 };
 
-const bumped = (upcasters: EventCodec['upcasters']): EventCodec => ({ version: V + 1, schema: LifecycleEventV2, upcasters });
+const bumped = (upcasters: EventCodec['upcasters']): EventCodec => zodCodec(LifecycleEventV2, V + 1, upcasters);
 /** The pretend step V → V + 1 on top of the real chain. */
 const chain = (step: Upcaster): EventCodec['upcasters'] => ({ ...UPCASTERS, [V]: step });
 
@@ -71,7 +72,8 @@ describe('upcast', () => {
   it('has one upcaster for every schema before the current one, and none beyond', () => {
     const keys = Object.keys(UPCASTERS).map(Number).sort((a, b) => a - b);
     expect(keys).toEqual(Array.from({ length: EVENT_SCHEMA_VERSION - 1 }, (_, i) => i + 1));
-    expect(CURRENT_CODEC).toEqual({ version: EVENT_SCHEMA_VERSION, schema: LifecycleEvent, upcasters: UPCASTERS });
+    expect(lifecycleCodec).toMatchObject({ version: EVENT_SCHEMA_VERSION, upcasters: UPCASTERS });
+    expect(lifecycleCodec.check(failedNow)).toEqual({ ok: true, event: LifecycleEvent.parse(failedNow) });
   });
 });
 
@@ -109,7 +111,7 @@ describe('decodeRow with upcasting', () => {
       `row seq 3 (stream exp/T0/a/1, version 7) cannot be read: it was written with event schema ${V + 2}, newer than this expctl's ${V + 1}; upgrade expctl`,
     );
     // the default codec is today's: a row of the next schema is from the future
-    expect(() => decodeRow(3, rawRow(V + 1, failedNow), GENESIS_HASH, 'h')).toThrow(`newer than this expctl's ${V}; upgrade expctl`);
-    expect(decodeRow(3, rawRow(V, failedNow), GENESIS_HASH, 'h').event).toEqual(failedNow);
+    expect(() => decodeRow(3, rawRow(V + 1, failedNow), GENESIS_HASH, 'h', lifecycleCodec)).toThrow(`newer than this expctl's ${V}; upgrade expctl`);
+    expect(decodeRow(3, rawRow(V, failedNow), GENESIS_HASH, 'h', lifecycleCodec).event).toEqual(failedNow);
   });
 });

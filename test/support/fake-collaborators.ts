@@ -1,8 +1,5 @@
-import { EffectFailure, type EffectRequest, type Registry } from '../../engine/index.js';
-import { createExecution } from '../../runner/execution/execution.js';
-import { createFinalization } from '../../runner/finalization/finalization.js';
-import { createCollaborators, type Collaborators } from '../../runner/orchestrator.js';
-import type { RunnerEffect } from '../../runner/session.js';
+import { EffectFailure, type EffectRequest } from '../../engine/index.js';
+import { createCollaborators, createExecution, createFinalization, type Collaborators, type Limits, type RunnerEffect } from '../../runner/index.js';
 
 const done: RunnerEffect = async () => ({ output: null });
 
@@ -11,8 +8,8 @@ const done: RunnerEffect = async () => ({ output: null });
  * with every effect that touches git, processes or files replaced.
  */
 export function fakes(log: string[], options: { failRuns?: (req: EffectRequest) => boolean; agentDelayMs?: number; retryable?: boolean } = {}) {
-  return (limits: { maxConcurrentRuns: number; maxConcurrentAgents: number }, registry?: Registry): Collaborators => {
-    const real = createCollaborators(limits, registry);
+  return (limits: Limits): Collaborators => {
+    const real = createCollaborators(limits);
     const execution = createExecution(limits);
     const record = (name: string, fn: RunnerEffect = done): RunnerEffect => async (ctx, session) => {
       log.push(`${ctx.request.stream}:${name}`);

@@ -1,6 +1,6 @@
 import type { AnyMachineSnapshot } from 'xstate';
 import { createStep, eventStep, type RegisteredMachine } from '../../engine/index.js';
-import { lifecycleRegistry } from '../../machines/index.js';
+import { lifecycleRegistry } from '../../runner/registry.js';
 import type { LifecycleEvent } from '../../schemas/events.js';
 import type { AppendRow } from '../../store/types.js';
 import { completed } from './events.js';

@@ -1,0 +1,106 @@
+import { isEvent, outputOf, type ReplayedActor } from '../../engine/index.js';
+import { contextOf } from '../../machines/index.js';
+import { experimentResult, knownCostRuns, subtestResult, tierResult, type TierSubtest } from '../../results/aggregate.js';
+import { RunResult, type ExperimentResult, type TierResult } from '../../schemas/results.js';
+import type { StoredRow } from '../../store/types.js';
+import type { ExperimentLog } from '../log.js';
+import { streams } from '../streams.js';
+
+/**
+ * Results as the log records them. Every number of a report comes from the
+ * recorded outputs of the effects (agent usage, diff stats, verdicts) and the
+ * recorded row times, never from a file an earlier effect wrote: the same log
+ * gives the same results, whenever and wherever they are computed.
+ */
+
+/** What results are computed from: the log and the live (or replayed) actors of one experiment. */
+export interface ResultScope {
+  key: string;
+  store: ExperimentLog;
+  actors: ReadonlyMap<string, ReplayedActor>;
+}
+
+type AgentOutput = RunResult['agent'];
+type DiffOutput = RunResult['diff'];
+type JudgesOutput = { score: number; passed: boolean; grade: RunResult['grade']; verdicts: RunResult['judges'] };
+
+/** A run's result from its stream: the outputs of runAgent, captureDiff and runJudges; its duration runs from its creation to its verdict. */
+export function runResultOf(key: string, { tier, subtest, run }: { tier: string; subtest: string; run: number }, history: readonly StoredRow[]): RunResult {
+  const created = history[0]!;
+  const agent = outputOf<AgentOutput>(history, 'runAgent')!;
+  const diff = outputOf<DiffOutput>(history, 'captureDiff')!;
+  const judged = outputOf<JudgesOutput>(history, 'runJudges')!;
+  const verdictAt = lastCompletion(history, 'runJudges')!.at;
+  return RunResult.parse({
+    experiment: key, tier, subtest, run,
+    passed: judged.passed, score: judged.score, grade: judged.grade, judges: judged.verdicts,
+    agent: { exitCode: agent.exitCode, timedOut: agent.timedOut, durationMs: agent.durationMs, tokens: agent.tokens, costUsd: agent.costUsd },
+    diff: { filesChanged: diff.filesChanged, insertions: diff.insertions, deletions: diff.deletions },
+    durationMs: between(created.at, verdictAt),
+  });
+}
+
+/** The runs of a subtest with their states, in run order (a run not created yet is `run_pending`). */
+export function runStates(scope: ResultScope, tier: string, subtest: string): { run: number; state: string }[] {
+  const actor = scope.actors.get(streams.subtest(scope.key, tier, subtest));
+  return (actor ? contextOf(actor, 'subtest').expected : []).map((id) => ({
+    run: Number(id),
+    state: String(scope.actors.get(streams.run(scope.key, tier, subtest, Number(id)))?.snapshot.value ?? 'run_pending'),
+  }));
+}
+
+/** A subtest's result from the recorded results of its runs that completed; the others count as failed. */
+export function subtestOf(scope: ResultScope, tier: string, subtest: string): TierSubtest {
+  const states = runStates(scope, tier, subtest);
+  const runs = states
+    .filter((s) => s.state === 'run_worktree_cleaned')
+    .map((s) => runResultOf(scope.key, { tier, subtest, run: s.run }, scope.store.readStream(streams.run(scope.key, tier, subtest, s.run))));
+  return { result: subtestResult({ tier, subtest, runs, failedRuns: states.length - runs.length }), knownCostRuns: knownCostRuns(runs) };
+}
+
+/** The subtests of a tier that were created, with their results. */
+export function tierSubtests(scope: ResultScope, tier: string): TierSubtest[] {
+  const actor = scope.actors.get(streams.tier(scope.key, tier));
+  return (actor ? contextOf(actor, 'tier').expected : [])
+    .filter((subtest) => scope.actors.has(streams.subtest(scope.key, tier, subtest)))
+    .map((subtest) => subtestOf(scope, tier, subtest));
+}
+
+/** The subtests whose outcome the tier recorded as completed: the ones that compete for best. */
+export function completedSubtests(scope: ResultScope, tier: string): TierSubtest[] {
+  const { children } = contextOf(scope.actors.get(streams.tier(scope.key, tier))!, 'tier');
+  return tierSubtests(scope, tier).filter((s) => children[s.result.subtest] === 'completed');
+}
+
+/**
+ * A tier's result. A completed tier's duration runs from its creation to the
+ * selection of its best subtest; a failed tier's to its last row.
+ */
+export function tierResultOf(scope: ResultScope, tier: string, outcome: 'completed' | 'failed'): TierResult {
+  const stream = streams.tier(scope.key, tier);
+  const history = scope.store.readStream(stream);
+  const end = outcome === 'completed' ? lastCompletion(history, 'selectBestSubtest') ?? history.at(-1)! : history.at(-1)!;
+  const best = outcome === 'completed' ? contextOf(scope.actors.get(stream)!, 'tier').best : null;
+  return tierResult({ tier, outcome, subtests: tierSubtests(scope, tier), best, durationMs: between(history[0]!.at, end.at) });
+}
+
+/** The experiment's result over every tier that was created: complete tiers as completed, the others as failed. */
+export function experimentResultOf(scope: ResultScope): ExperimentResult {
+  const { tiers } = contextOf(scope.actors.get(scope.key)!, 'experiment');
+  const configHash = outputOf<{ configHash: string }>(scope.store.readStream(scope.key), 'initializeExperiment')?.configHash ?? '';
+  const results = tiers.flatMap(({ id }) => {
+    const actor = scope.actors.get(streams.tier(scope.key, id));
+    return actor ? [tierResultOf(scope, id, actor.snapshot.value === 'tier_complete' ? 'completed' : 'failed')] : [];
+  });
+  return experimentResult({ experiment: scope.key, configHash, tiers: results });
+}
+
+function lastCompletion(history: readonly StoredRow[], effect: string): StoredRow | undefined {
+  for (let i = history.length - 1; i >= 0; i--) {
+    const { event } = history[i]!;
+    if (isEvent(event, 'effect.completed') && event.data.effect === effect) return history[i];
+  }
+  return undefined;
+}
+
+const between = (from: string, to: string) => Math.max(0, Date.parse(to) - Date.parse(from));
