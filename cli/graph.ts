@@ -4,8 +4,9 @@ import { lifecycleRegistry } from '../runner/registry.js';
 import { ExpctlError } from '../util/errors.js';
 import type { Io } from './io.js';
 
-export const GRAPH_FORMATS = ['mermaid', 'dot', 'json'] as const;
-export type GraphFormat = (typeof GRAPH_FORMATS)[number];
+import { GRAPH_FORMATS, type GraphFormat } from './options.js';
+
+export { GRAPH_FORMATS, type GraphFormat };
 
 export interface GraphOptions {
   format: GraphFormat;

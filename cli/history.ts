@@ -2,7 +2,8 @@ import type { EventStore, StoredRow } from '../store/types.js';
 import { ExpctlError } from '../util/errors.js';
 import type { Io } from './io.js';
 import { experimentKey, openLogForReading } from './open-log.js';
-import { experimentStatus, printOne } from './status.js';
+import { experimentStatus } from '../observe/status.js';
+import { printOne } from './status.js';
 
 export interface HistoryOptions {
   resultsDir: string;

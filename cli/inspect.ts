@@ -3,6 +3,9 @@ import { startInspection } from '../observe/inspector/inspector.js';
 import type { StoredRow } from '../store/types.js';
 import { ExpctlError } from '../util/errors.js';
 import type { Io } from './io.js';
+import { parseSpeed } from './options.js';
+
+export { parseSpeed };
 import { experimentKey, openLogForReading } from './open-log.js';
 
 export interface InspectOptions {
@@ -17,17 +20,6 @@ export interface InspectOptions {
   wait?: boolean;
   /** Ends the replay and the wait: the relay is closed and the command returns. */
   signal?: AbortSignal;
-}
-
-/** `--speed`: a number ≥ 0 (0: no delay), or `max`. Throws EXPCTL_USAGE otherwise. */
-export function parseSpeed(text: string): number {
-  const trimmed = text.trim().toLowerCase();
-  if (trimmed === 'max' || trimmed === 'inf' || trimmed === 'infinity') return 0;
-  const speed = Number(trimmed.replace(/x$/, ''));
-  if (trimmed === '' || !Number.isFinite(speed) || speed < 0) {
-    throw new ExpctlError('EXPCTL_USAGE', `--speed "${text}" is not a speed`, 'give a factor such as 1 (as recorded), 10 (ten times faster) or 0.5, or max (no delay)');
-  }
-  return speed;
 }
 
 /**

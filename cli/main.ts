@@ -1,41 +1,24 @@
 #!/usr/bin/env node
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ExpctlError, exitCodeOf } from '../util/errors.js';
 import { expctlVersion } from '../util/version.js';
-import { ExpctlError } from '../util/errors.js';
-import { exportCommand } from './export.js';
-import { coverageCommand } from './coverage.js';
-import { diffCommand } from './diff.js';
-import { forkCommand } from './fork.js';
-import { GRAPH_FORMATS, graphCommand, type GraphFormat } from './graph.js';
-import { historyCommand, type HistoryOptions } from './history.js';
-import { inspectCommand, parseSpeed } from './inspect.js';
-import { importCommand } from './import.js';
+import type { HistoryOptions } from './history.js';
 import { processIo, type Io } from './io.js';
-import { reportCommand } from './report.js';
-import { resumeCommand, runCommand, type RunOptions } from './run.js';
-import { statusCommand } from './status.js';
-import { verifyCommand } from './verify.js';
-import { viewCommand } from './view.js';
+import { GRAPH_FORMATS, integer, list, parseSpeed, type GraphFormat } from './options.js';
+import type { RunOptions } from './run.js';
 
-/** SPEC §7 exit codes. This is the one place that maps errors to them. */
+/**
+ * Exit codes (docs/design.md §7): 0 ok, 1 expected failure, 2 bad usage or
+ * input, 130/143 interrupted, 70 internal error. util/errors.ts maps every
+ * error code; this maps the rest.
+ */
 export function exitCodeFor(error: unknown): number {
   if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
   if (!(error instanceof ExpctlError)) return 70;
-  switch (error.code) {
-    case 'EXPCTL_INTERRUPTED':
-      return (error as ExpctlError & { signal?: string }).signal === 'SIGTERM' ? 143 : 130;
-    case 'EXPCTL_CONFIG_INVALID':
-    case 'EXPCTL_CONFIG_READ':
-    case 'EXPCTL_USAGE':
-    case 'EXPCTL_NOT_FOUND':
-    case 'EXPCTL_STORE_OPEN':
-      return 2;
-    default:
-      return 1;
-  }
+  return exitCodeOf(error);
 }
 
 function program(io: Io, signal: () => AbortSignal): Command {
@@ -53,13 +36,13 @@ function program(io: Io, signal: () => AbortSignal): Command {
     .description('start an experiment, or continue the one with the same id')
     .option('--fresh', 'start a new generation (<id>~N) even if the id exists; the old history is kept')
     .option('--tiers <ids>', 'run only these tiers (comma-separated); others can be added later', list))
-    .action((config: string, o: RunOptions) => runCommand(config, { ...o, resultsDir: dir(), signal: signal() }, io));
+    .action(async (config: string, o: RunOptions) => (await import('./run.js')).runCommand(config, { ...o, resultsDir: dir(), signal: signal() }, io));
   withDriveOptions(cli.command('resume <id>').description('continue an experiment from its log'))
-    .action((id: string, o: RunOptions) => resumeCommand(id, { ...o, resultsDir: dir(), signal: signal() }, io));
+    .action(async (id: string, o: RunOptions) => (await import('./run.js')).resumeCommand(id, { ...o, resultsDir: dir(), signal: signal() }, io));
   cli.command('status [id]')
     .description('all experiments, or one as a tier → subtest → run tree')
     .option('--json', 'documented, stable JSON')
-    .action((id: string | undefined, o: { json?: boolean }) => statusCommand(id, { ...o, resultsDir: dir() }, io));
+    .action(async (id: string | undefined, o: { json?: boolean }) => (await import('./status.js')).statusCommand(id, { ...o, resultsDir: dir() }, io));
   cli.command('history <id>')
     .description('the audit trail: every row of the log; with --at SEQ the state tree as of that row')
     .option('--json', 'a JSON array, one object per row (with --at: the status JSON)')
@@ -70,63 +53,55 @@ function program(io: Io, signal: () => AbortSignal): Command {
     .option('--since <time>', 'only rows recorded at or after this ISO time')
     .option('--until <time>', 'only rows recorded at or before this ISO time')
     .option('--limit <n>', 'only the N most recent matching rows', integer)
-    .action((id: string, o: Omit<HistoryOptions, 'resultsDir'>) => historyCommand(id, { ...o, resultsDir: dir() }, io));
+    .action(async (id: string, o: Omit<HistoryOptions, 'resultsDir'>) => (await import('./history.js')).historyCommand(id, { ...o, resultsDir: dir() }, io));
   cli.command('diff <id> <seqA> <seqB>')
     .description('the actors whose state or context changed between two rows, with the changes')
     .option('--json', 'documented JSON: [{ stream, before, after, changes: [{ path, before, after }] }]')
-    .action((id: string, a: string, b: string, o: { json?: boolean }) => diffCommand(id, a, b, { ...o, resultsDir: dir() }, io));
+    .action(async (id: string, a: string, b: string, o: { json?: boolean }) => (await import('./diff.js')).diffCommand(id, a, b, { ...o, resultsDir: dir() }, io));
   cli.command('fork <id>')
     .description('a new experiment whose history is this one\'s up to a row; the source is untouched')
     .requiredOption('--at <seq>', 'keep the rows up to and including this seq', integer)
     .option('--id <new>', 'the new experiment id (default <id>-fork-<seq>)')
     .option('--reason <text>', 'why: recorded with the fork')
     .option('--json', 'print the result as JSON')
-    .action((id: string, o: { at: number; id?: string; reason?: string; json?: boolean }) => forkCommand(id, { ...o, resultsDir: dir() }, io));
+    .action(async (id: string, o: { at: number; id?: string; reason?: string; json?: boolean }) => (await import('./fork.js')).forkCommand(id, { ...o, resultsDir: dir() }, io));
   cli.command('verify <id>')
     .description('hash chain + full replay verification; exit 1 naming the first bad row')
     .option('--json', 'the verification report as JSON')
-    .action((id: string, o: { json?: boolean }) => verifyCommand(id, { ...o, resultsDir: dir() }, io));
+    .action(async (id: string, o: { json?: boolean }) => (await import('./verify.js')).verifyCommand(id, { ...o, resultsDir: dir() }, io));
   cli.command('report <id>')
     .description('results tables of an experiment')
     .option('--json', 'the experiment result as JSON')
-    .action((id: string, o: { json?: boolean }) => reportCommand(id, { ...o, resultsDir: dir() }, io));
+    .action(async (id: string, o: { json?: boolean }) => (await import('./report.js')).reportCommand(id, { ...o, resultsDir: dir() }, io));
   cli.command('export <id>')
     .description('write every row of an experiment, with its hashes, as JSON lines')
     .addOption(new Option('--format <format>', 'export format').choices(['jsonl']).default('jsonl'))
     .option('--out <file>', 'write to this file (refused if it exists) instead of stdout')
-    .action((id: string, o: { format: 'jsonl'; out?: string }) => exportCommand(id, { ...o, resultsDir: dir() }, io));
+    .action(async (id: string, o: { format: 'jsonl'; out?: string }) => (await import('./export.js')).exportCommand(id, { ...o, resultsDir: dir() }, io));
   cli.command('import <file>')
     .description('import an exported experiment into this results directory (chain and replay verified first)')
     .option('--json', 'print what was imported as JSON')
-    .action((file: string, o: { json?: boolean }) => importCommand(file, { ...o, resultsDir: dir() }, io));
+    .action(async (file: string, o: { json?: boolean }) => (await import('./import.js')).importCommand(file, { ...o, resultsDir: dir() }, io));
   cli.command('graph [machine]')
     .description('a lifecycle machine (experiment, tier, subtest or run; default all four) as a diagram of its definition')
     .addOption(new Option('--format <format>', 'mermaid (stateDiagram-v2), dot (Graphviz) or json').choices([...GRAPH_FORMATS]).default('mermaid'))
-    .action((machine: string | undefined, o: { format: GraphFormat }) => graphCommand(machine, o, io));
+    .action(async (machine: string | undefined, o: { format: GraphFormat }) => (await import('./graph.js')).graphCommand(machine, o, io));
   cli.command('coverage <ids...>')
     .description('per machine, which transitions of its definition the recorded histories of these experiments took')
     .option('--json', 'documented JSON: { experiments, rows, machines: [{ machine, ref, actors, total, covered, percent, taken, notTaken, unattributed }] }')
-    .action((ids: string[], o: { json?: boolean }) => coverageCommand(ids, { ...o, resultsDir: dir() }, io));
+    .action(async (ids: string[], o: { json?: boolean }) => (await import('./coverage.js')).coverageCommand(ids, { ...o, resultsDir: dir() }, io));
   cli.command('view <id>')
     .description('write a self-contained HTML page: the machines as statecharts, the tree, a timeline over every row')
     .option('--out <file>', 'the HTML file to write (default <results-dir>/<id>/view.html)')
-    .action((id: string, o: { out?: string }) => viewCommand(id, { ...o, resultsDir: dir() }, io));
+    .action(async (id: string, o: { out?: string }) => (await import('./view.js')).viewCommand(id, { ...o, resultsDir: dir() }, io));
   cli.command('inspect <id>')
     .description("replay an experiment's history into the Stately inspector through a local relay")
     .option('--port <port>', 'relay port on 127.0.0.1 (default: a free one)', integer)
     .option('--speed <x>', 'replay pace: recorded time gaps divided by X (default 1); max: no delay', parseSpeed)
     .option('--until <seq>', 'replay up to and including this row', integer)
     .option('--no-wait', 'return after the replay instead of keeping the relay up until Ctrl+C')
-    .action((id: string, o: { port?: number; speed?: number; until?: number; wait: boolean }) => inspectCommand(id, { ...o, resultsDir: dir() }, io));
+    .action(async (id: string, o: { port?: number; speed?: number; until?: number; wait: boolean }) => (await import('./inspect.js')).inspectCommand(id, { ...o, resultsDir: dir() }, io));
   return cli;
-}
-
-const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
-
-function integer(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new InvalidArgumentError(`"${value}" is not a whole number`);
-  return n;
 }
 
 /** The options `run` and `resume` share: early stops, re-execution, output. */

@@ -1,5 +1,5 @@
 import type { CommittedRow, ReplayedActor } from '../engine/index.js';
-import { statusTree } from '../observe/status-tree.js';
+import { actorsTree } from '../observe/status.js';
 import { paint, type Io } from './io.js';
 
 export interface Progress {
@@ -40,7 +40,7 @@ function terminalProgress(io: Io): Progress {
   let key = '';
   const draw = () => {
     if (!latest) return;
-    const tree = statusTree(key, latest);
+    const tree = actorsTree(key, latest);
     const lines = [`${paint(io, 1, tree.experiment)} ${tree.state}  runs ${tree.runs.completed}/${tree.runs.total} done, ${tree.runs.running} running, ${tree.runs.failed} failed${tree.runs.rateLimited ? `, ${tree.runs.rateLimited} rate-limited` : ''}`];
     for (const tier of tree.tiers) {
       const runs = tier.subtests.flatMap((s) => s.runs);

@@ -1,46 +1,22 @@
-import { hostname } from 'node:os';
-import { replay } from '../engine/index.js';
-import { lifecycleRegistry } from '../runner/registry.js';
-import { statusTree, type StatusTree } from '../observe/status-tree.js';
-import { isProcessAlive } from '../store/index.js';
-import type { EventStore, Lease } from '../store/types.js';
+import { experimentStatus, type StatusJson } from '../observe/status.js';
 import { paint, type Io } from './io.js';
-import { experimentKey, openLogForReading } from './open-log.js';
+import { experimentKey } from '../runner/log-keys.js';
+import { openLogForStates } from './log-file.js';
 
 export interface StatusOptions {
   resultsDir: string;
   json?: boolean;
 }
 
-/** The documented `status <id> --json` object: the tree plus where the log stands and who drives it. */
-export interface StatusJson extends StatusTree {
-  lastSeq: number;
-  rows: number;
-  /** The lease holder; `alive` is false when its process is gone (the next run or resume takes over), null when on another host. */
-  driver: { pid: number; host: string; heartbeatAt: string; alive: boolean | null } | null;
-}
-
 /** `expctl status [id]`: every experiment in a line each, or one as a tier → subtest → run tree. */
 export async function statusCommand(id: string | undefined, options: StatusOptions, io: Io): Promise<void> {
-  const store = openLogForReading(options.resultsDir);
+  const store = openLogForStates(options.resultsDir);
   try {
     if (id) printOne(io, experimentStatus(store, experimentKey(store, id)), options.json ?? false);
     else printAll(io, store.experiments().map((h) => experimentStatus(store, h.experiment)), options.json ?? false);
   } finally {
     store.close();
   }
-}
-
-/** The status of an experiment now, or as of row `atSeq` (time travel: no driver then). */
-export function experimentStatus(store: EventStore, key: string, atSeq?: number): StatusJson {
-  const { actors, lastSeq, rows } = replay(store, lifecycleRegistry, key, { toSeq: atSeq });
-  return { ...statusTree(key, actors), lastSeq, rows, driver: atSeq === undefined ? driverOf(store.readLease(key)) : null };
-}
-
-function driverOf(lease: Lease | null): StatusJson['driver'] {
-  if (!lease) return null;
-  const alive = lease.host === hostname() ? isProcessAlive(lease.pid) : null;
-  return { pid: lease.pid, host: lease.host, heartbeatAt: new Date(lease.heartbeatAt).toISOString(), alive };
 }
 
 function driverLine(d: NonNullable<StatusJson['driver']>): string {

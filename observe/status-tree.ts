@@ -1,5 +1,9 @@
-import type { ReplayedActor } from '../engine/index.js';
-import type { ExperimentContext, RunContext, SubtestContext, TierContext } from '../machines/index.js';
+/*
+ * The tier → subtest → run tree of an experiment: the one definition behind
+ * `status`, `history --at` and the viewer's page (bundled into it), so it is
+ * pure: no Node imports, nothing but its arguments.
+ */
+import type { LifecycleContexts } from '../machines/context.js';
 import { streams } from '../runner/streams.js';
 
 export interface RunCounts {
@@ -24,35 +28,61 @@ export interface StatusTree {
   }[];
 }
 
-/** The tier → subtest → run tree of an experiment with each actor's state; not-yet-created actors are `not_started`. */
-export function statusTree(key: string, actors: ReadonlyMap<string, ReplayedActor>): StatusTree {
-  const experiment = actors.get(key);
-  const context = experiment?.snapshot.context as ExperimentContext | undefined;
-  const state = (stream: string) => String(actors.get(stream)?.snapshot.value ?? 'not_started');
-  const tiers = (context?.tiers ?? []).map(({ id }) => {
-    const tier = actors.get(streams.tier(key, id))?.snapshot.context as TierContext | undefined;
-    const subtests = (tier?.expected ?? []).map((subtest) => {
-      const sub = actors.get(streams.subtest(key, id, subtest))?.snapshot.context as SubtestContext | undefined;
-      const runs = (sub?.expected ?? []).map((run) => {
-        const actor = actors.get(streams.run(key, id, subtest, Number(run)));
-        return { run: Number(run), state: String(actor?.snapshot.value ?? 'not_started'), attempt: (actor?.snapshot.context as RunContext | undefined)?.attempt ?? 0 };
+/** What the tree shows of one actor: its state, the ids of its children, its attempt (runs) and best subtest (tiers). */
+export interface TreeNode {
+  state: string;
+  children: string[];
+  attempt: number;
+  best: string | null;
+}
+
+/** The tree fields of a lifecycle actor, from its machine id, state and context. */
+export function treeNodeOf(machine: string, state: string, context: unknown): TreeNode {
+  const node: TreeNode = { state, children: [], attempt: 0, best: null };
+  if (machine === 'experiment') node.children = (context as LifecycleContexts['experiment']).tiers.map((t) => t.id);
+  else if (machine === 'tier') {
+    const tier = context as LifecycleContexts['tier'];
+    node.children = tier.expected;
+    node.best = tier.best?.subtest ?? null;
+  } else if (machine === 'subtest') node.children = (context as LifecycleContexts['subtest']).expected;
+  else if (machine === 'run') node.attempt = (context as LifecycleContexts['run']).attempt;
+  return node;
+}
+
+/**
+ * The tree of experiment `key`: tiers from the experiment's context, subtests
+ * from each tier's, runs from each subtest's; actors not created yet are
+ * `not_started`.
+ */
+export function statusTree(key: string, nodeOf: (stream: string) => TreeNode | undefined): StatusTree {
+  const state = (stream: string) => nodeOf(stream)?.state ?? 'not_started';
+  const tiers = (nodeOf(key)?.children ?? []).map((id) => {
+    const tier = nodeOf(streams.tier(key, id));
+    const subtests = (tier?.children ?? []).map((subtest) => {
+      const runs = (nodeOf(streams.subtest(key, id, subtest))?.children ?? []).map((run) => {
+        const actor = nodeOf(streams.run(key, id, subtest, Number(run)));
+        return { run: Number(run), state: actor?.state ?? 'not_started', attempt: actor?.attempt ?? 0 };
       });
       return { id: subtest, state: state(streams.subtest(key, id, subtest)), runs };
     });
-    return { id, state: state(streams.tier(key, id)), best: tier?.best?.subtest ?? null, subtests };
+    return { id, state: state(streams.tier(key, id)), best: tier?.best ?? null, subtests };
   });
-  return { experiment: key, state: String(experiment?.snapshot.value ?? 'not_started'), runs: countRuns(tiers), tiers };
+  return { experiment: key, state: state(key), runs: countRuns(tiers), tiers };
 }
 
 function countRuns(tiers: StatusTree['tiers']): RunCounts {
   const counts: RunCounts = { total: 0, completed: 0, failed: 0, rateLimited: 0, running: 0, pending: 0 };
-  for (const run of tiers.flatMap((t) => t.subtests.flatMap((s) => s.runs))) {
-    counts.total += 1;
-    if (run.state === 'run_worktree_cleaned') counts.completed += 1;
-    else if (run.state === 'run_failed') counts.failed += 1;
-    else if (run.state === 'run_rate_limited') counts.rateLimited += 1;
-    else if (run.state === 'not_started') counts.pending += 1;
-    else counts.running += 1;
+  for (const tier of tiers) {
+    for (const subtest of tier.subtests) {
+      for (const run of subtest.runs) {
+        counts.total += 1;
+        if (run.state === 'run_worktree_cleaned') counts.completed += 1;
+        else if (run.state === 'run_failed') counts.failed += 1;
+        else if (run.state === 'run_rate_limited') counts.rateLimited += 1;
+        else if (run.state === 'not_started') counts.pending += 1;
+        else counts.running += 1;
+      }
+    }
   }
   return counts;
 }

@@ -5,6 +5,7 @@ import { openStore, type SqliteStoreOptions } from '../store/sqlite-store.js';
 import type { EventStore } from '../store/types.js';
 import { lifecycleCodec } from './codec.js';
 import { ExperimentNotFoundError, LogInvalidError } from './errors.js';
+export { experimentKey, generations } from './log-keys.js';
 import { lifecycleRegistry } from './registry.js';
 
 /** The log of experiments: an event store whose events are the lifecycle's. */
@@ -24,20 +25,6 @@ export interface RecordedStart {
  */
 export function openExperimentLog(file: string, options: Omit<SqliteStoreOptions<LifecycleEvent>, 'codec'> = {}): ExperimentLog {
   return openStore(file, { ...options, codec: lifecycleCodec });
-}
-
-/** The log keys of an id's generations (`id`, `id~2`, …), oldest first. */
-export function generations(store: EventStore, id: string): string[] {
-  const generation = (key: string) => (key === id ? 1 : Number(key.slice(id.length + 1)));
-  const older = new RegExp(`^${escapeRegExp(id)}~\\d+$`);
-  return store.experiments().map((h) => h.experiment).filter((key) => key === id || older.test(key)).sort((a, b) => generation(a) - generation(b));
-}
-
-/** An experiment id (its latest generation) or an exact `id~N` key, as stored in the log; throws if there is none. */
-export function experimentKey(store: EventStore, id: string): string {
-  const key = id.includes('~') ? id : generations(store, id).at(-1);
-  if (!key || !store.head(key)) throw new ExperimentNotFoundError(id, store.location, store.experiments().map((h) => h.experiment));
-  return key;
 }
 
 /** The config an experiment was started with, or continues with since tiers were added to it. */
@@ -71,4 +58,3 @@ export function preparedRepo(store: EventStore, key: string): PreparedRepo {
   return repo;
 }
 
-const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

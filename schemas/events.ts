@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EVENT_SCHEMA_VERSION } from './event-version.js';
 import { ActorCreated, childFinished, childRetried, EffectCompleted, EffectFailed, EffectStarted, TimerElapsed, type ChildOutcome } from './engine-events.js';
 
 /**
@@ -8,7 +9,7 @@ import { ActorCreated, childFinished, childRetried, EffectCompleted, EffectFaile
  * event. Bump EVENT_SCHEMA_VERSION when a shape changes, and add an upcaster
  * (runner/codec.ts).
  */
-export const EVENT_SCHEMA_VERSION = 1;
+export { EVENT_SCHEMA_VERSION };
 
 /** Who did something by hand: recorded on every operator action. */
 export const Operator = z.strictObject({

@@ -2,9 +2,37 @@ import { z } from 'zod';
 import { formatPath } from '../schemas/issues.js';
 import { ExpctlError } from '../util/errors.js';
 import { checkImportedRows, ImportError } from './import-rows.js';
-import { Hash } from './row-schema.js';
 import { rawOf } from './rows.js';
 import type { EventStore, ImportedRow } from './types.js';
+
+/** A row hash or prev_hash as stored: lower-case hex SHA-256. */
+const Hash = z.string().regex(/^[0-9a-f]{64}$/, 'expected a lower-case hex SHA-256');
+
+/** One row line of an export: a row in its stored form with its hashes (ImportedRow). */
+export const ImportedRowSchema = z.strictObject({
+  experiment: z.string().min(1),
+  stream: z.string().min(1),
+  version: z.int().positive(),
+  type: z.string().min(1),
+  schema: z.int().positive(),
+  data: z.string(),
+  state: z.string(),
+  context: z.string(),
+  snapshotHash: z.string(),
+  machine: z.string(),
+  at: z.string(),
+  cause: z.string(),
+  prevHash: Hash,
+  hash: Hash,
+});
+
+/** The shape check of a row line, for checkImportedRows. */
+function rowLine(value: unknown): ImportedRow | string {
+  const parsed = ImportedRowSchema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  return issue ? `${formatPath(issue.path)}: ${issue.message}` : '';
+}
 
 /**
  * The export format (`expctl export <id> --format jsonl`): JSON lines, the
@@ -93,7 +121,7 @@ export function parseExport(lines: Iterable<string>, eventSchema: number): { hea
     else values.push(value);
   }
   if (header === null) throw new ImportError('the file is empty: it has no header line', { line: 1 });
-  const rows = checkImportedRows(header.experiment, values, (index) => ({ line: index + 2, row: index + 1 }));
+  const rows = checkImportedRows(header.experiment, values, (index) => ({ line: index + 2, row: index + 1 }), rowLine);
   if (rows.length !== header.rows || rows.at(-1)?.hash !== header.headHash) {
     throw new ImportError(
       `the header says ${header.rows} rows ending in hash ${header.headHash}, but the file ends at line ${rows.length + 1} after ${rows.length} rows${rows.length > 0 ? ` ending in ${rows.at(-1)!.hash}` : ''}: rows were removed from or added at the end`,

@@ -3,9 +3,10 @@ import { ANY_EVENT_CODEC, type EventCodec } from './codec.js';
 import { LeaseLostError } from './errors.js';
 import { leaseDecision, systemLeaseEnvironment, type LeaseEnvironment } from './lease-policy.js';
 import { planImport } from './import-rows.js';
+import { newerSchemaError, parseLatest } from './latest.js';
 import { decodeRow, planAppend, type PlannedRow } from './rows.js';
 import type {
-  AnyEvent, AppendRow, EventStore, ExperimentHead, ImportedRow, Lease, LeaseAcquired, LeaseHolder, LeaseOptions,
+  AnyEvent, AppendRow, EventStore, LatestStates, ExperimentHead, ImportedRow, Lease, LeaseAcquired, LeaseHolder, LeaseOptions,
   RawRow, SeqRange, StoredRow, StoredSnapshot, StreamInfo, VersionRange,
 } from './types.js';
 
@@ -73,6 +74,19 @@ class MemoryStore<E extends AnyEvent> implements EventStore<E> {
   streamVersion(stream: string): number {
     const list = this.byStream.get(stream);
     return list ? list[list.length - 1]!.raw.version : 0;
+  }
+
+  latestStates(experiment: string, toSeq = Number.MAX_SAFE_INTEGER): LatestStates {
+    const rows = this.rows.filter((r) => r.raw.experiment === experiment && r.seq <= toSeq);
+    const newer = rows.find((r) => r.raw.schema > this.codec.version);
+    if (newer) throw newerSchemaError({ ...newer.raw, seq: newer.seq }, this.codec.version);
+    const last = new Map<string, Record_>();
+    for (const r of rows) last.set(r.raw.stream, r);
+    return {
+      streams: [...last.values()].map((r) => parseLatest({ ...r.raw, seq: r.seq })),
+      rows: rows.length,
+      lastSeq: rows.at(-1)?.seq ?? 0,
+    };
   }
 
   streams(experiment: string): StreamInfo[] {

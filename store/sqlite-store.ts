@@ -4,12 +4,13 @@ import { dirname } from 'node:path';
 import { canonicalJson } from '../util/canonical-json.js';
 import { ANY_EVENT_CODEC, type EventCodec } from './codec.js';
 import { LeaseLostError, StoreOpenError } from './errors.js';
+import { newerSchemaError, parseLatest } from './latest.js';
 import { leaseDecision, systemLeaseEnvironment, type LeaseEnvironment } from './lease-policy.js';
 import { planImport } from './import-rows.js';
 import { decodeRow, planAppend, rawOf, type PlannedRow } from './rows.js';
 import { APPLICATION_ID, CREATE_SCHEMA, REQUIRED_TABLES, STORE_SCHEMA_VERSION } from './sqlite-schema.js';
 import type {
-  AnyEvent, AppendRow, EventStore, ExperimentHead, ImportedRow, Lease, LeaseAcquired, LeaseHolder, LeaseOptions,
+  AnyEvent, AppendRow, EventStore, ExperimentHead, ImportedRow, LatestStates, Lease, LeaseAcquired, LeaseHolder, LeaseOptions,
   RawRow, SeqRange, StoredRow, StoredSnapshot, StreamInfo, VersionRange,
 } from './types.js';
 
@@ -74,6 +75,11 @@ class SqliteStore<E extends AnyEvent> implements EventStore<E> {
         ON CONFLICT (experiment) DO UPDATE SET rows = rows + excluded.rows, head_seq = excluded.head_seq, head_hash = excluded.head_hash`),
       stream: db.prepare<[string, number, number], EventRecord>(`SELECT ${ROW_COLUMNS} FROM events WHERE stream = ? AND version BETWEEN ? AND ? ORDER BY version`),
       page: db.prepare<[string, number, number, number], EventRecord>(`SELECT ${ROW_COLUMNS} FROM events WHERE experiment = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?`),
+      latest: db.prepare<[string, number], LatestRecord>(`WITH last AS (
+          SELECT stream, MIN(seq) AS first, MAX(seq) AS seq, COUNT(*) AS n FROM events WHERE experiment = ? AND seq <= ? GROUP BY stream)
+        SELECT e.stream, e.version, e.seq, e.machine, e.state, e.context, last.n FROM last JOIN events e ON e.seq = last.seq ORDER BY last.first`),
+      newerSchema: db.prepare<[string, number, number], { seq: number; stream: string; version: number; schema: number }>(
+        'SELECT seq, stream, version, schema FROM events WHERE experiment = ? AND seq <= ? AND schema > ? ORDER BY seq LIMIT 1'),
       streams: db.prepare<[string], StreamInfo>(`SELECT stream, MAX(version) AS version,
         (SELECT machine FROM events f WHERE f.stream = e.stream AND f.version = 1) AS machine
         FROM events e WHERE experiment = ? GROUP BY stream ORDER BY MIN(seq)`),
@@ -127,6 +133,17 @@ class SqliteStore<E extends AnyEvent> implements EventStore<E> {
 
   streamVersion(stream: string): number {
     return this.stmt.version.get(stream)?.version ?? 0;
+  }
+
+  latestStates(experiment: string, toSeq = Number.MAX_SAFE_INTEGER): LatestStates {
+    const newer = this.stmt.newerSchema.get(experiment, toSeq, this.codec.version);
+    if (newer) throw newerSchemaError(newer, this.codec.version);
+    const records = this.stmt.latest.all(experiment, toSeq);
+    return {
+      streams: records.map(parseLatest),
+      rows: records.reduce((n, r) => n + r.n, 0),
+      lastSeq: records.reduce((max, r) => Math.max(max, r.seq), 0),
+    };
   }
 
   streams(experiment: string): StreamInfo[] {
@@ -191,6 +208,8 @@ class SqliteStore<E extends AnyEvent> implements EventStore<E> {
     return decodeRow(record.seq, rawOf(record), record.prevHash, record.hash, this.codec);
   }
 }
+
+interface LatestRecord { stream: string; version: number; seq: number; machine: string; state: string; context: string; n: number }
 
 interface SnapshotRecord { stream: string; version: number; machine: string; state: string; context: string; snapshot_hash: string }
 

@@ -72,6 +72,26 @@ export interface ExperimentHead {
   headHash: string;
 }
 
+/** A stream's latest recorded state (as of some row): what its last row says, without replaying it. */
+export interface StreamState {
+  stream: string;
+  version: number;
+  seq: number;
+  /** `id@version#hash` of the machine that computed the state. */
+  machine: string;
+  state: StateValue;
+  context: unknown;
+}
+
+/** Every stream's latest state, and where the log stands (as of `toSeq`, or now). */
+export interface LatestStates {
+  streams: StreamState[];
+  /** Rows of the experiment up to that point. */
+  rows: number;
+  /** The last of those rows (0 when there are none). */
+  lastSeq: number;
+}
+
 export interface StreamInfo {
   stream: string;
   machine: string;
@@ -151,6 +171,14 @@ export interface EventStore<E extends AnyEvent = AnyEvent> {
   /** Every row of an experiment in `seq` order, lazily. */
   readExperiment(experiment: string, range?: SeqRange): IterableIterator<StoredRow<E>>;
   streamVersion(stream: string): number;
+  /**
+   * The latest state of every stream of an experiment, read from the rows the
+   * log records (each row carries its state and context): no replay, no
+   * event decoding. Streams in creation order. Throws CorruptRowError if a row
+   * up to `toSeq` was written with a newer event schema, or a state cannot be
+   * read. Full verification is verifyLog's job.
+   */
+  latestStates(experiment: string, toSeq?: number): LatestStates;
   streams(experiment: string): StreamInfo[];
   experiments(): ExperimentHead[];
   head(experiment: string): ExperimentHead | null;

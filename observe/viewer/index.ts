@@ -2,9 +2,10 @@ import type { EventStore } from '../../store/types.js';
 import { viewerData, type ViewerData } from './data.js';
 import { viewerPage } from './page.js';
 
-export { viewerData, viewerActors, viewerTree, type ViewerData, type ViewerRow, type ViewerStream } from './data.js';
-export { viewerPage, graphSvg, treeHtml, escapeHtml } from './page.js';
-export { layoutMachine, stateKinds, type MachineGraph, type GraphNode, type GraphEdge, type StateKind, type EdgeKind } from './layout.js';
+export { viewerData, type ViewerData, type ViewerRow, type ViewerStream } from './data.js';
+export { viewerPage, clientScript } from './page.js';
+export { graphSvg, treeHtml, escapeHtml } from './render.js';
+export { layoutMachine, stateKinds, type ViewerGraph, type GraphNode, type GraphEdge, type StateKind, type EdgeKind } from './layout.js';
 
 /**
  * The offline viewer of an experiment: one self-contained HTML page (inline

@@ -1,155 +1,34 @@
-import type { StatusTree } from '../status-tree.js';
-import { viewerActors, viewerTree, type ViewerData } from './data.js';
-import type { MachineGraph, StateKind } from './layout.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ExpctlError } from '../../util/errors.js';
+import type { ViewerData } from './data.js';
+import type { StateKind } from './layout.js';
+import { escapeHtml } from './render.js';
 
 /*
- * The offline page. Everything is inline: CSS, the data as JSON, and one
- * script made of the pure functions below (embedded by their source, so Node
- * and the page run the same code) plus `viewerMain`, which wires the DOM.
- * The page requests nothing: no URLs, no fonts, no images, no fetch.
+ * The offline page. Everything is inline: CSS, the data as JSON, and the
+ * page's script (./client.ts, bundled by `npm run build` into
+ * client.bundle.js). The page requests nothing: no URLs, no fonts, no
+ * images, no fetch.
  */
 
-/** Escape text for HTML text and attribute values. */
-export function escapeHtml(text: unknown): string {
-  return String(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+const BUNDLE = 'client.bundle.js';
+
+/** The bundled page script: next to this module in dist/, or in dist/ of the package when running from source. */
+export function clientScript(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const root = packageRoot(here);
+  const candidates = [join(here, BUNDLE), join(root, 'dist', relative(root, here), BUNDLE)];
+  const found = candidates.find((file) => existsSync(file));
+  if (!found) throw new ExpctlError('EXPCTL_ASSET_MISSING', `the viewer's page script is not built (looked for ${candidates.join(', ')})`, 'run `npm run build` in the expctl folder');
+  // a `</script>` inside the script would end the element early
+  return readFileSync(found, 'utf8').replaceAll('</script', '<\\/script');
 }
 
-/** One laid-out machine as inline SVG (no markers, no references: arrowheads are polygons). */
-export function graphSvg(graph: MachineGraph): string {
-  const pts = (points: number[][]) => points.map((p) => `${p[0]},${p[1]}`).join(' ');
-  const edges = graph.edges.map((e) => {
-    const [a, b] = [e.points[0]!, e.points[e.points.length - 1]!];
-    const mid = e.points.length === 2 ? [(a[0]! + b[0]!) / 2, (a[1]! + b[1]!) / 2] : null;
-    // drawn labels only where the colour does not say it all (eventless with its guard, timers); every label is in the tooltip
-    const shown = e.kind === 'always' ? e.labels : e.kind === 'timer' || e.kind === 'other' ? e.labels.map((l) => l.replace(/ \[.*\]$/, '')) : [];
-    const up = b[1]! < a[1]!; // upward edges are labelled on their left, downward ones on their right
-    const label = mid && shown.length && e.from !== e.to
-      ? `<text class="elabel${up ? ' left' : ''}" x="${mid[0]! + (up ? -6 : 6)}" y="${mid[1]! + 3}">${escapeHtml(shown.join(', '))}</text>` : '';
-    return `<g class="edge e-${e.kind}" data-from="${escapeHtml(e.from)}" data-to="${escapeHtml(e.to)}"><title>${escapeHtml(`${e.from} → ${e.to}: ${e.labels.join('; ')}`)}</title>`
-      + `<polyline points="${pts(e.points)}"/><polygon points="${pts(e.arrow)}"/>${label}</g>`;
-  }).join('');
-  const nodes = graph.nodes.map((n) => `<g class="node k-${n.kind}${n.initial ? ' initial' : ''}" data-node="${escapeHtml(n.id)}"><title>${escapeHtml(`${n.id} (${n.kind.replace('_', ' ')})`)}</title>`
-    + `<rect x="${n.x}" y="${n.y}" width="${n.w}" height="${n.h}" rx="${n.kind === 'completed' ? 15 : 6}"/>`
-    + `<text x="${n.x + n.w / 2}" y="${n.y + n.h / 2 + 4}">${escapeHtml(n.id)}</text>`
-    + `<text class="count" x="${n.x + n.w - 4}" y="${n.y - 3}"></text></g>`).join('');
-  const start = graph.nodes.find((n) => n.initial);
-  const dot = start ? `<circle class="start" cx="${start.x - 10}" cy="${start.y - 10}" r="4"/><polyline class="start" points="${start.x - 7},${start.y - 7} ${start.x},${start.y}"/>` : '';
-  return `<svg class="chart-svg" viewBox="0 0 ${graph.width} ${graph.height}" width="${graph.width}" height="${graph.height}" style="max-width: ${graph.width}px" role="img" aria-label="${escapeHtml(`${graph.machine} machine`)}">${dot}${edges}${nodes}</svg>`;
-}
-
-/**
- * The tier → subtest → run tree as nested lists. Every actor is one element
- * with `data-stream` and `data-state` (the stable hooks for tests), coloured
- * by the kind of its state.
- */
-export function treeHtml(tree: StatusTree, kinds: Record<string, Record<string, StateKind>>, selected: string, changed: string | null): string {
-  const key = tree.experiment;
-  const kind = (machine: string, state: string) => (state === 'not_started' ? 'not_started' : (kinds[machine] || {})[state] || 'working');
-  const actor = (stream: string, machine: string, name: string, state: string, extra: string) =>
-    `<div class="actor k-${kind(machine, state)}${stream === selected ? ' selected' : ''}${stream === changed ? ' changed' : ''}" data-stream="${escapeHtml(stream)}" data-state="${escapeHtml(state)}" data-machine="${machine}" tabindex="0">`
-    + `<span class="name">${escapeHtml(name)}</span><span class="state">${escapeHtml(state.replace(/^(exp|tier|subtest|run)_/, ''))}</span>${extra}</div>`;
-  const list = (items: string[]) => (items.length ? `<ul>${items.map((i) => `<li>${i}</li>`).join('')}</ul>` : '');
-  const tiers = tree.tiers.map((t) => actor(`${key}/${t.id}`, 'tier', t.id, t.state, t.best ? `<span class="best" title="best subtest">★ ${escapeHtml(t.best)}</span>` : '')
-    + list(t.subtests.map((s) => actor(`${key}/${t.id}/${s.id}`, 'subtest', s.id, s.state, '')
-      + list(s.runs.map((r) => actor(`${key}/${t.id}/${s.id}/${r.run}`, 'run', `run ${r.run}`, r.state, r.attempt > 1 ? `<span class="attempt">attempt ${r.attempt}</span>` : ''))))));
-  return `<ul class="tree"><li>${actor(key, 'experiment', key, tree.state, '')}${list(tiers)}</li></ul>`;
-}
-
-/** The page's behaviour: slider, buttons and keys move through the rows; the tree and the charts follow. */
-export function viewerMain(document: any, window: any): void {
-  const data: ViewerData = JSON.parse(document.getElementById('viewer-data').textContent);
-  const $ = (id: string) => document.getElementById(id);
-  const slider = $('timeline');
-  const last = data.rows.length - 1;
-  let selected = data.experiment;
-  let timer: any = null;
-  $('charts').innerHTML = data.graphs.map((g) => `<figure class="chart" data-machine="${g.machine}"><figcaption><b>${g.machine}</b> <small>${escapeHtml(data.machines[g.machine])}</small></figcaption>`
-    + `<div class="svg-wrap">${graphSvg(g)}</div>${g.notes.length ? `<ul class="notes">${g.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : ''}</figure>`).join('');
-  const short = (stream: string) => (stream === data.experiment ? stream : stream.slice(data.experiment.length + 1));
-
-  function render(): void {
-    const i = Number(slider.value);
-    const actors = viewerActors(data, i);
-    const tree = viewerTree(data, actors);
-    const row = data.rows[i];
-    const rowStream = row ? data.streams[row.s]!.stream : null;
-    if ($('follow').checked && rowStream) selected = rowStream;
-    $('exp-state').textContent = tree.state;
-    $('exp-state').className = `pill k-${tree.state === 'not_started' ? 'not_started' : data.kinds.experiment![tree.state] || 'working'}`;
-    const r = tree.runs;
-    $('runs').textContent = `runs: ${r.completed}/${r.total} done, ${r.running} running, ${r.failed} failed, ${r.rateLimited} rate-limited, ${r.pending} not started`;
-    $('pos').textContent = String(i + 1);
-    $('seq').textContent = row ? String(row.seq) : '';
-    $('row-at').textContent = row ? row.at : '';
-    $('row-stream').textContent = rowStream ? short(rowStream) : '';
-    $('row-type').textContent = row ? row.type : '';
-    $('row-state').textContent = row ? row.state : '';
-    $('tree').innerHTML = treeHtml(tree, data.kinds, selected, rowStream);
-    // charts: how many actors of each machine are in each state; the selected actor's state and last transition
-    const chosen = actors.get(selected);
-    const counts: Record<string, Record<string, number>> = {};
-    for (const a of actors.values()) (counts[a.machine] ||= {})[a.state] = ((counts[a.machine] || {})[a.state] || 0) + 1;
-    for (const fig of document.querySelectorAll('figure.chart')) {
-      const machine = fig.getAttribute('data-machine');
-      fig.classList.toggle('selected', Boolean(chosen && chosen.machine === machine));
-      for (const node of fig.querySelectorAll('g.node')) {
-        const name = node.getAttribute('data-node');
-        const n = (counts[machine] || {})[name] || 0;
-        node.classList.toggle('current', Boolean(chosen && chosen.machine === machine && chosen.state === name));
-        node.classList.toggle('occupied', n > 0);
-        node.querySelector('text.count').textContent = n > 0 ? `×${n}` : '';
-      }
-      for (const edge of fig.querySelectorAll('g.edge')) {
-        const taken = Boolean(chosen && chosen.machine === machine && chosen.row === i && edge.getAttribute('data-from') === chosen.previous && edge.getAttribute('data-to') === chosen.state);
-        edge.classList.toggle('taken', taken);
-      }
-    }
-    $('selected').textContent = chosen
-      ? `selected: ${short(selected)} (${chosen.machine}) in ${chosen.state}${chosen.machine === 'run' && chosen.attempt > 1 ? `, attempt ${chosen.attempt}` : ''}; its last row: seq ${data.rows[chosen.row]!.seq} ${data.rows[chosen.row]!.type}`
-      : `selected: ${short(selected)}, not started as of this row`;
-    const from = Math.max(0, i - 7);
-    $('recent').innerHTML = data.rows.slice(from, Math.min(data.rows.length, i + 4)).map((x, k) => `<tr data-index="${from + k}" class="${from + k === i ? 'now' : from + k > i ? 'later' : ''}"><td>${x.seq}</td><td>${escapeHtml(x.at.slice(11, 23))}</td>`
-      + `<td>${escapeHtml(short(data.streams[x.s]!.stream))}</td><td>${escapeHtml(x.type)}</td><td>${escapeHtml(x.state)}</td></tr>`).join('');
-  }
-  const go = (i: number) => {
-    slider.value = String(Math.max(0, Math.min(last, i)));
-    render();
-  };
-  const play = () => {
-    if (timer) { window.clearInterval(timer); timer = null; $('play').textContent = '▶ play'; return; }
-    if (Number(slider.value) >= last) go(0);
-    $('play').textContent = '|| pause';
-    timer = window.setInterval(() => (Number(slider.value) >= last ? play() : go(Number(slider.value) + 1)), 150);
-  };
-  slider.addEventListener('input', render);
-  $('first').addEventListener('click', () => go(0));
-  $('prev').addEventListener('click', () => go(Number(slider.value) - 1));
-  $('next').addEventListener('click', () => go(Number(slider.value) + 1));
-  $('last').addEventListener('click', () => go(last));
-  $('play').addEventListener('click', play);
-  $('follow').addEventListener('change', render);
-  document.addEventListener('keydown', (event: any) => {
-    if (event.target === slider || event.altKey || event.ctrlKey || event.metaKey) return;
-    const step: Record<string, number> = { ArrowLeft: -1, ArrowRight: 1, PageUp: -10, PageDown: 10 };
-    if (event.key in step) go(Number(slider.value) + step[event.key]!);
-    else if (event.key === 'Home') go(0);
-    else if (event.key === 'End') go(last);
-    else if (event.key === 'Enter' && event.target.dataset && event.target.dataset.stream) { selected = event.target.dataset.stream; $('follow').checked = false; render(); }
-    else return;
-    event.preventDefault();
-  });
-  $('tree').addEventListener('click', (event: any) => {
-    const el = event.target.closest('[data-stream]');
-    if (!el) return;
-    selected = el.getAttribute('data-stream');
-    $('follow').checked = false;
-    render();
-  });
-  $('recent').addEventListener('click', (event: any) => {
-    const tr = event.target.closest('tr[data-index]');
-    if (tr) go(Number(tr.getAttribute('data-index')));
-  });
-  render();
+function packageRoot(from: string): string {
+  for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) if (existsSync(join(dir, 'package.json'))) return dir;
+  return from;
 }
 
 const CSS = `
@@ -226,7 +105,7 @@ const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u0
 export function viewerPage(data: ViewerData): string {
   const last = Math.max(0, data.rows.length - 1);
   const kinds: StateKind[] = ['not_started', 'working', 'waiting', 'rate_limited', 'interrupted', 'failed', 'completed'];
-  const code = [escapeHtml, graphSvg, treeHtml, viewerActors, viewerTree, viewerMain].map((f) => f.toString()).join('\n');
+  const code = clientScript();
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -277,7 +156,6 @@ export function viewerPage(data: ViewerData): string {
 <script type="application/json" id="viewer-data">${scriptJson(data)}</script>
 <script>
 ${code}
-if (typeof document !== 'undefined') viewerMain(document, window);
 </script>
 </body>
 </html>

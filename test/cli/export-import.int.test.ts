@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportCommand } from '../../cli/export.js';
 import { importCommand } from '../../cli/import.js';
 import type { Io } from '../../cli/io.js';
-import { experimentStatus } from '../../cli/status.js';
+import { experimentStatus } from '../../observe/status.js';
 import { verifyLog } from '../../engine/index.js';
 import { lifecycleRegistry } from '../../runner/registry.js';
 import { driveExperiment, loadRunConfig } from '../../runner/index.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { viewCommand } from '../../cli/view.js';
-import { experimentStatus } from '../../cli/status.js';
+import { experimentStatus } from '../../observe/status.js';
 import { RUN_STEPS } from '../../machines/index.js';
 import { lifecycleRegistry } from '../../runner/registry.js';
 import { buildViewer, layoutMachine, type ViewerData } from '../../observe/viewer/index.js';
@@ -61,19 +61,18 @@ function writeLog(store: EventStore): LogWriter {
   return w;
 }
 
-/** The page's own script, evaluated outside a browser: its pure functions, as the page runs them. */
+/** The page's own script (the bundle it inlines), evaluated outside a browser: its pure functions, as the page runs them. */
 function pageFunctions(html: string) {
   const script = /<script>\n([\s\S]*?)<\/script>/.exec(html)![1]!;
   const json = /<script type="application\/json" id="viewer-data">([\s\S]*?)<\/script>/.exec(html)![1]!;
   const sandbox: Record<string, unknown> = {};
-  runInNewContext(`${script}\nthis.fns = { viewerActors, viewerTree, treeHtml };`, sandbox);
+  runInNewContext(`${script}\nthis.fns = expctlViewer;`, sandbox);
   const fns = sandbox.fns as {
-    viewerActors: (data: ViewerData, index: number) => unknown;
-    viewerTree: (data: ViewerData, actors: unknown) => StatusTree;
+    treeAt: (data: ViewerData, index: number) => StatusTree;
     treeHtml: (tree: StatusTree, kinds: ViewerData['kinds'], selected: string, changed: string | null) => string;
   };
   const data = JSON.parse(json) as ViewerData;
-  return { ...fns, data, treeAt: (i: number) => fns.viewerTree(data, fns.viewerActors(data, i)) };
+  return { ...fns, data, treeAt: (i: number) => fns.treeAt(data, i) };
 }
 
 /** status JSON without what time travel does not have (the log position and driver). */

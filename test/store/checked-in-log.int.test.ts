@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { importCommand } from '../../cli/import.js';
 import type { Io } from '../../cli/io.js';
-import { experimentStatus } from '../../cli/status.js';
+import { experimentStatus } from '../../observe/status.js';
 import { verifyLog } from '../../engine/index.js';
 import { lifecycleRegistry } from '../../runner/registry.js';
 import { logFile } from '../../runner/paths.js';
