@@ -31,7 +31,17 @@ function program(io: Io, signal: () => AbortSignal): Command {
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   // every command resolves --results-dir the same way: against the caller's working directory
   const dir = () => resolve(io.cwd, cli.opts<{ resultsDir: string }>().resultsDir);
+  driveCommands(cli, io, dir, signal);
+  readCommands(cli, io, dir);
+  logCommands(cli, io, dir);
+  seeCommands(cli, io, dir);
+  return cli;
+}
 
+type ResultsDir = () => string;
+
+/** `run` and `resume`: the commands that drive an experiment. Each command's module is loaded when it runs. */
+function driveCommands(cli: Command, io: Io, dir: ResultsDir, signal: () => AbortSignal): void {
   withDriveOptions(cli.command('run <config>')
     .description('start an experiment, or continue the one with the same id')
     .option('--fresh', 'start a new generation (<id>~N) even if the id exists; the old history is kept')
@@ -39,6 +49,10 @@ function program(io: Io, signal: () => AbortSignal): Command {
     .action(async (config: string, o: RunOptions) => (await import('./run.js')).runCommand(config, { ...o, resultsDir: dir(), signal: signal() }, io));
   withDriveOptions(cli.command('resume <id>').description('continue an experiment from its log'))
     .action(async (id: string, o: RunOptions) => (await import('./run.js')).resumeCommand(id, { ...o, resultsDir: dir(), signal: signal() }, io));
+}
+
+/** `status`, `history`, `diff`, `fork`: reading an experiment's state and history (and branching it). */
+function readCommands(cli: Command, io: Io, dir: ResultsDir): void {
   cli.command('status [id]')
     .description('all experiments, or one as a tier → subtest → run tree')
     .option('--json', 'documented, stable JSON')
@@ -65,6 +79,10 @@ function program(io: Io, signal: () => AbortSignal): Command {
     .option('--reason <text>', 'why: recorded with the fork')
     .option('--json', 'print the result as JSON')
     .action(async (id: string, o: { at: number; id?: string; reason?: string; json?: boolean }) => (await import('./fork.js')).forkCommand(id, { ...o, resultsDir: dir() }, io));
+}
+
+/** `verify`, `report`, `export`, `import`: checking an experiment's log and results, and moving the log. */
+function logCommands(cli: Command, io: Io, dir: ResultsDir): void {
   cli.command('verify <id>')
     .description('hash chain + full replay verification; exit 1 naming the first bad row')
     .option('--json', 'the verification report as JSON')
@@ -82,6 +100,10 @@ function program(io: Io, signal: () => AbortSignal): Command {
     .description('import an exported experiment into this results directory (chain and replay verified first)')
     .option('--json', 'print what was imported as JSON')
     .action(async (file: string, o: { json?: boolean }) => (await import('./import.js')).importCommand(file, { ...o, resultsDir: dir() }, io));
+}
+
+/** `graph`, `coverage`, `view`, `inspect`: seeing the machines and an experiment's history. */
+function seeCommands(cli: Command, io: Io, dir: ResultsDir): void {
   cli.command('graph [machine]')
     .description('a lifecycle machine (experiment, tier, subtest or run; default all four) as a diagram of its definition')
     .addOption(new Option('--format <format>', 'mermaid (stateDiagram-v2), dot (Graphviz) or json').choices([...GRAPH_FORMATS]).default('mermaid'))
@@ -101,7 +123,6 @@ function program(io: Io, signal: () => AbortSignal): Command {
     .option('--until <seq>', 'replay up to and including this row', integer)
     .option('--no-wait', 'return after the replay instead of keeping the relay up until Ctrl+C')
     .action(async (id: string, o: { port?: number; speed?: number; until?: number; wait: boolean }) => (await import('./inspect.js')).inspectCommand(id, { ...o, resultsDir: dir() }, io));
-  return cli;
 }
 
 /** The options `run` and `resume` share: early stops, re-execution, output. */

@@ -1,4 +1,5 @@
-import type { CommittedRow, ReplayedActor } from '../engine/index.js';
+import { sameState, type CommittedRow, type ReplayedActor } from '../engine/index.js';
+import { RUN_COMPLETED, RUN_FAILED, RUN_RATE_LIMITED } from '../machines/run-states.js';
 import { actorsTree } from '../observe/status.js';
 import { paint, type Io } from './io.js';
 
@@ -21,11 +22,11 @@ function plainProgress(io: Io): Progress {
   return {
     update(rows) {
       for (const { row, before } of rows) {
-        if (JSON.stringify(before) === JSON.stringify(row.state)) continue;
+        if (sameState(before, row.state)) continue;
         const depth = row.stream.split('/').length;
         const name = row.stream.split('/').slice(1).join('/') || row.stream;
         const state = String(row.state);
-        if (depth === 4 && !['run_worktree_cleaned', 'run_failed', 'run_rate_limited'].includes(state)) continue;
+        if (depth === 4 && ![RUN_COMPLETED, RUN_FAILED, RUN_RATE_LIMITED].includes(state)) continue;
         io.out(`${new Date(row.at).toISOString().slice(11, 19)} ${depth === 1 ? 'experiment' : name} → ${state}\n`);
       }
     },
@@ -44,7 +45,7 @@ function terminalProgress(io: Io): Progress {
     const lines = [`${paint(io, 1, tree.experiment)} ${tree.state}  runs ${tree.runs.completed}/${tree.runs.total} done, ${tree.runs.running} running, ${tree.runs.failed} failed${tree.runs.rateLimited ? `, ${tree.runs.rateLimited} rate-limited` : ''}`];
     for (const tier of tree.tiers) {
       const runs = tier.subtests.flatMap((s) => s.runs);
-      const done = runs.filter((r) => r.state === 'run_worktree_cleaned').length;
+      const done = runs.filter((r) => r.state === RUN_COMPLETED).length;
       lines.push(`  ${tier.id.padEnd(8)} ${tier.state.padEnd(24)} ${done}/${runs.length} runs${tier.best ? `  best ${tier.best}` : ''}`);
     }
     io.out(`${drawn > 0 ? `\u001b[${drawn}F\u001b[0J` : ''}${lines.join('\n')}\n`);

@@ -1,4 +1,5 @@
 import type { ExperimentContext } from './experiment.machine.js';
+import type { LifecycleContext, ParentContext } from './lifecycle.js';
 import type { RunContext } from './run.machine.js';
 import type { SubtestContext } from './subtest.machine.js';
 import type { TierContext } from './tier.machine.js';
@@ -18,6 +19,23 @@ interface ActorLike {
   stream: string;
   entry: { id: string };
   snapshot: { context: unknown };
+}
+
+/** Who an actor is in the experiment: the ids its context carries (a tier has no subtest, the experiment none). */
+export function identityOf(actor: ActorLike): { tier?: string; subtest?: string; run?: number } {
+  const { tier, subtest, run } = actor.snapshot.context as { tier?: string; subtest?: string; run?: number };
+  return { ...(tier !== undefined ? { tier } : {}), ...(subtest !== undefined ? { subtest } : {}), ...(run !== undefined ? { run } : {}) };
+}
+
+/** The part of every lifecycle actor's context that drives effects, retries, failure and resume. */
+export function lifecycleOf(actor: ActorLike): LifecycleContext {
+  return actor.snapshot.context as LifecycleContext;
+}
+
+/** The context of a parent (experiment, tier or subtest): the children it expects and their outcomes. */
+export function parentOf(actor: ActorLike): ParentContext {
+  if (!['experiment', 'tier', 'subtest'].includes(actor.entry.id)) throw new Error(`actor ${actor.stream} is a ${actor.entry.id}, which has no children`);
+  return actor.snapshot.context as ParentContext;
 }
 
 /** Whether the actor is of the lifecycle machine `kind`. */

@@ -10,7 +10,8 @@ export { runMachine, RUN_STEPS, type RunContext, type RunInput } from './run.mac
 export { subtestMachine, runIds, type SubtestContext, type SubtestInput } from './subtest.machine.js';
 export { tierMachine, type TierContext, type TierInput } from './tier.machine.js';
 export { NOTICES } from './lifecycle.js';
-export { contextOf, isLifecycleMachine, type LifecycleContexts, type LifecycleMachineId } from './context.js';
+export { RUN_COMPLETED, RUN_FAILED, RUN_RATE_LIMITED } from './run-states.js';
+export { contextOf, identityOf, isLifecycleMachine, lifecycleOf, parentOf, type LifecycleContexts, type LifecycleMachineId } from './context.js';
 export type { StateMeta } from './states.js';
 export type { LifecycleContext, ParentContext, ChildOutcomes } from './lifecycle.js';
 

@@ -1,6 +1,7 @@
 import { assertEvent, assign, setup } from 'xstate';
 import type { LifecycleEvent } from '../schemas/events.js';
 import { lifecycleActions, lifecycleContext, lifecycleGuards, type LifecycleContext } from './lifecycle.js';
+import { RUN_COMPLETED, RUN_FAILED, RUN_RATE_LIMITED } from './run-states.js';
 import { completed, effectState, resetExits, resumeExits, type StateMeta } from './states.js';
 
 export interface RunInput {
@@ -35,22 +36,22 @@ export const RUN_STEPS = [
   ['run_report_written', 'cleanupWorktree'],
 ] as const;
 
-const FINAL = 'run_worktree_cleaned';
+const FINAL = RUN_COMPLETED;
 const actionStates = RUN_STEPS.map(([state]) => state);
 const next = (i: number) => RUN_STEPS[i + 1]?.[0] ?? FINAL;
 
 function stepStates() {
-  return Object.fromEntries(RUN_STEPS.map(([state, effect], i) => [state, effectState(state, effect, next(i), 'run_failed')]));
+  return Object.fromEntries(RUN_STEPS.map(([state, effect], i) => [state, effectState(state, effect, next(i), RUN_FAILED)]));
 }
 
 /** The agent step also recognises rate limits: pause until the recorded time, then retry it. */
-const agentStep = effectState('run_prompt_written', 'runAgent', 'run_agent_complete', 'run_failed');
+const agentStep = effectState('run_prompt_written', 'runAgent', 'run_agent_complete', RUN_FAILED);
 const rateLimitedAgentStep = {
   ...agentStep,
   on: {
     ...agentStep.on,
     'effect.failed': [
-      { guard: { type: 'isRateLimit', params: { effect: 'runAgent' } }, target: 'run_rate_limited', actions: 'recordRateLimit' },
+      { guard: { type: 'isRateLimit', params: { effect: 'runAgent' } }, target: RUN_RATE_LIMITED, actions: 'recordRateLimit' },
       ...agentStep.on['effect.failed'],
     ],
   },
@@ -86,11 +87,11 @@ export const runMachine = setup({
   states: {
     ...stepStates(),
     run_prompt_written: rateLimitedAgentStep,
-    run_rate_limited: {
+    [RUN_RATE_LIMITED]: {
       meta: { timer: { name: 'retryAfter', field: 'retryAt' } },
       on: { 'timer.elapsed': { guard: 'isRetryTimer', target: 'run_prompt_written', actions: 'retryAfterRateLimit' } },
     },
-    run_failed: {
+    [RUN_FAILED]: {
       meta: { outcome: 'failed' },
       on: { 'operator.resumed': resumeExits(actionStates) },
     },

@@ -1,7 +1,8 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { isFinal, sameState, stateMeta, type ReplayedActor } from '../engine/index.js';
+import { isEvent, isFinal, sameState, stateMeta, type ReplayedActor } from '../engine/index.js';
+import { identityOf, RUN_RATE_LIMITED } from '../machines/index.js';
 import type { ExperimentWatcher } from '../runner/watcher.js';
 
 export type Outcome = 'completed' | 'failed' | 'interrupted';
@@ -60,7 +61,7 @@ const LEVELS: readonly string[] = ['run', 'subtest', 'tier'];
 /** An actor's duration from its creation to `end`, by outcome (runs, subtests and tiers only). */
 function recordDuration(metrics: Metrics, actor: ReplayedActor, outcome: Outcome, end: number): void {
   if (!LEVELS.includes(actor.entry.id)) return;
-  const { tier, subtest } = actor.snapshot.context as { tier?: string; subtest?: string };
+  const { tier, subtest } = identityOf(actor);
   metrics.duration(actor.entry.id as DurationLevel, outcome, { tier, subtest }, Math.max(0, end - Date.parse(actor.created)));
 }
 
@@ -79,8 +80,8 @@ export function metricsWatcher(metrics: Metrics, clock: () => number = Date.now)
     rows(rows, actors) {
       metrics.eventsAppended(rows.length);
       for (const { row, before } of rows) {
-        if (row.event.type === 'effect.failed' && sameState(row.state, before)) metrics.effectRetry((row.event.data as { effect: string }).effect);
-        if (row.state === 'run_rate_limited' && before !== 'run_rate_limited') metrics.rateLimitPause();
+        if (isEvent(row.event, 'effect.failed') && sameState(row.state, before)) metrics.effectRetry(row.event.data.effect);
+        if (row.state === RUN_RATE_LIMITED && before !== RUN_RATE_LIMITED) metrics.rateLimitPause();
         const actor = actors.get(row.stream)!;
         const { outcome } = stateMeta(actor.snapshot);
         if (outcome && !sameState(before, row.state) && actor.version === row.version) recordDuration(metrics, actor, outcome, Date.parse(row.at));

@@ -4,6 +4,7 @@
  * pure: no Node imports, nothing but its arguments.
  */
 import type { LifecycleContexts } from '../machines/context.js';
+import { RUN_COMPLETED, RUN_FAILED, RUN_RATE_LIMITED } from '../machines/run-states.js';
 import { streams } from '../runner/streams.js';
 
 export interface RunCounts {
@@ -76,9 +77,9 @@ function countRuns(tiers: StatusTree['tiers']): RunCounts {
     for (const subtest of tier.subtests) {
       for (const run of subtest.runs) {
         counts.total += 1;
-        if (run.state === 'run_worktree_cleaned') counts.completed += 1;
-        else if (run.state === 'run_failed') counts.failed += 1;
-        else if (run.state === 'run_rate_limited') counts.rateLimited += 1;
+        if (run.state === RUN_COMPLETED) counts.completed += 1;
+        else if (run.state === RUN_FAILED) counts.failed += 1;
+        else if (run.state === RUN_RATE_LIMITED) counts.rateLimited += 1;
         else if (run.state === 'not_started') counts.pending += 1;
         else counts.running += 1;
       }

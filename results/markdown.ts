@@ -5,7 +5,7 @@
  *
  * Untrusted text (judge reasoning, criteria) goes into code blocks and other
  * text is escaped, so the only links in a report are the ones the caller
- * passed in — which is what {@link markdownLinks} returns.
+ * passed in (the tests check it with a markdown parser).
  */
 import type { ExperimentResult, RunResult, SubtestResult, TierResult } from '../schemas/results.js';
 
@@ -172,91 +172,6 @@ export function experimentSummary(result: ExperimentResult): string {
       `pass rate ${percent(t.passRate)}, cost of pass ${costOfPass(t.costOfPass)}`,
   );
   return blocks([`# Experiment ${text(result.experiment)}: summary`, `Frontier: ${frontierLine(result)}`, lines.length === 0 ? 'No tiers.' : lines.join('\n')]);
-}
-
-/**
- * The link targets of a markdown document, in order of first appearance,
- * each once, with `%20` decoded back to a space (the inverse of how the
- * reports write paths). Links inside code blocks and code spans and escaped
- * brackets are ignored. Understands the inline links these reports write,
- * not all of CommonMark (no reference links, autolinks or `<…>` targets).
- *
- * @example markdownLinks('See [run 1](run 1/report.md) and `[x](y)`') // ['run 1/report.md']
- */
-export function markdownLinks(markdown: string): string[] {
-  const targets: string[] = [];
-  for (const line of proseLines(markdown)) {
-    for (const target of inlineLinkTargets(withoutCodeSpans(line))) {
-      const path = target.replaceAll('%20', ' ');
-      if (!targets.includes(path)) targets.push(path);
-    }
-  }
-  return targets;
-}
-
-/** Lines outside fenced code blocks. */
-function proseLines(markdown: string): string[] {
-  const prose: string[] = [];
-  let fence: string | null = null;
-  for (const line of markdown.split(/\r?\n/)) {
-    const marker = /^ {0,3}(`{3,}|~{3,})/.exec(line)?.[1];
-    if (fence === null) {
-      if (marker === undefined) prose.push(line);
-      else fence = marker;
-    } else if (marker !== undefined && marker[0] === fence[0] && marker.length >= fence.length && line.trim() === marker) {
-      fence = null; // a closing fence: same character, at least as long, nothing after it
-    }
-  }
-  return prose;
-}
-
-/** Drops `code spans`; a backtick run without a matching closing run is literal. */
-function withoutCodeSpans(line: string): string {
-  let out = '';
-  for (let i = 0; i < line.length; ) {
-    if (line[i] === '\\') {
-      out += line.slice(i, i + 2);
-      i += 2;
-    } else if (line[i] === '`') {
-      const run = /^`+/.exec(line.slice(i))![0];
-      const close = findBacktickRun(line, i + run.length, run.length);
-      out += close === -1 ? run : '';
-      i = close === -1 ? i + run.length : close + run.length;
-    } else {
-      out += line[i++];
-    }
-  }
-  return out;
-}
-
-function findBacktickRun(line: string, from: number, length: number): number {
-  const re = /`+/g;
-  re.lastIndex = from;
-  for (let m = re.exec(line); m !== null; m = re.exec(line)) if (m[0].length === length) return m.index;
-  return -1;
-}
-
-/** Targets of `](target)`: balanced parentheses allowed, ends at `)` or whitespace. */
-function inlineLinkTargets(line: string): string[] {
-  const targets: string[] = [];
-  for (let i = 0; i < line.length; i++) {
-    if (line[i] === '\\') i++;
-    else if (line.startsWith('](', i)) targets.push(linkTarget(line, i + 2));
-  }
-  return targets;
-}
-
-function linkTarget(line: string, start: number): string {
-  let depth = 0;
-  let j = start;
-  for (; j < line.length; j++) {
-    const c = line[j]!;
-    if (c === '\\') j++;
-    else if (c === '(') depth++;
-    else if (c === ')' && depth-- === 0) break;
-    else if (/\s/.test(c)) break;
-  }
-  return line.slice(start, j);
 }
 
 // --- rendering helpers ------------------------------------------------------

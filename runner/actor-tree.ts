@@ -1,4 +1,5 @@
 import { isFinal, stateMeta, type ReplayedActor, type SpawnSpec } from '../engine/index.js';
+import { lifecycleOf } from '../machines/index.js';
 import type { LifecycleEvent, Operator } from '../schemas/events.js';
 
 /** Queries over the live tree of actors: who is done, who waits for its children, what a fan-out creates. */
@@ -37,7 +38,7 @@ export function waitingState(actor: ReplayedActor): string | null {
 
 /** Where a failed or interrupted actor goes back to when resumed (every lifecycle context has it). */
 export function resumeTarget(actor: ReplayedActor): string | null {
-  return (actor.snapshot.context as { resumeTo: string | null }).resumeTo;
+  return lifecycleOf(actor).resumeTo;
 }
 
 /** Whether a parent waits for its children now, or will as soon as it is resumed. */

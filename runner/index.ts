@@ -23,3 +23,4 @@ export type { ExperimentWatcher, EndKind, DriveStart } from './watcher.js';
 export type { Session, RunnerEffect } from './session.js';
 export * from './errors.js';
 export { importExperiment, type Imported } from './transfer.js';
+export { zodCodec } from './codec.js';

@@ -1,5 +1,4 @@
 import type { AnyEvent } from '../schemas/engine-events.js';
-import { formatPath } from '../schemas/issues.js';
 import { ExpctlError } from '../util/errors.js';
 
 /** An event as it leaves the log, before validation: its type and its parsed data. */
@@ -20,35 +19,12 @@ export type EventCheck<E extends AnyEvent> = { ok: true; event: E } | { ok: fals
  * schema version, the check itself, and the upcaster chain that brings older
  * events to the current version (`upcasters[N]` turns schema N into N + 1).
  * The store knows no event types: the domain gives its codec when it opens a
- * log (the experiment lifecycle's is runner/codec.ts).
+ * log (the experiment lifecycle's is runner/codec.ts, from its zod schemas).
  */
 export interface EventCodec<E extends AnyEvent = AnyEvent> {
   version: number;
   check(event: UpcastEvent): EventCheck<E>;
   upcasters: Readonly<Record<number, Upcaster>>;
-}
-
-/** A schema with zod's safeParse (the store needs nothing else of zod). */
-interface SafeParser<E> {
-  safeParse(value: unknown): { success: true; data: E } | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } };
-}
-
-/**
- * A codec from a zod schema of the whole event union.
- *
- * @example const codec = zodCodec(LifecycleEvent, 1, {});
- */
-export function zodCodec<E extends AnyEvent>(schema: SafeParser<E>, version: number, upcasters: Readonly<Record<number, Upcaster>> = {}): EventCodec<E> {
-  return {
-    version,
-    upcasters,
-    check(event) {
-      const parsed = schema.safeParse(event);
-      if (parsed.success) return { ok: true, event: parsed.data };
-      const issue = parsed.error.issues[0];
-      return { ok: false, problem: issue ? `${formatPath(issue.path)}: ${issue.message}` : 'invalid' };
-    },
-  };
 }
 
 /** The codec of a log opened without one: any `{ type, data }` event, schema 1, no upcasters. */

@@ -6,4 +6,4 @@ export * from './errors.js';
 export type * from './types.js';
 export { exportLines, parseExport, EXPORT_FORMAT, EXPORT_FORMAT_VERSION } from './export.js';
 export { ImportError } from './import-rows.js';
-export { ANY_EVENT_CODEC, upcast, zodCodec, MissingUpcasterError, type EventCheck, type Upcaster, type EventCodec } from './codec.js';
+export { ANY_EVENT_CODEC, upcast, MissingUpcasterError, type EventCheck, type Upcaster, type EventCodec } from './codec.js';

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { ExpctlError } from '../../util/errors.js';
+import { ExpctlError, UsageError } from '../../util/errors.js';
 
 export { WebSocket };
 export type WebSocketClient = WebSocket;
@@ -61,10 +61,9 @@ export class InspectorPortError extends ExpctlError {
 export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
   const requested = options.port ?? 0;
   if (!Number.isInteger(requested) || requested < 0 || requested > 65_535) {
-    throw new ExpctlError('EXPCTL_USAGE', `"${requested}" is not a port number`, 'give a port from 1 to 65535, or leave it out to use a free one');
+    throw new UsageError(`"${requested}" is not a port number`, 'give a port from 1 to 65535, or leave it out to use a free one');
   }
-  const keep = options.keepMessages ?? 10_000;
-  let port = requested;
+  const address = { port: requested };
   const http = createServer((req, res) => {
     if (req.method !== 'GET' || (req.url !== '/' && !req.url?.startsWith('/?'))) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
@@ -74,12 +73,10 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
   });
   const wss = new WebSocketServer({ noServer: true });
   const sockets = new Set<Duplex>();
-  const kept: { text: string; actor: boolean }[] = [];
-  let others = 0;
-
+  const kept = keptMessages(options.keepMessages ?? 10_000);
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const origin = req.headers.origin;
-    if (origin !== undefined && origin !== `http://${RELAY_HOST}:${port}` && origin !== `http://localhost:${port}`) {
+    if (origin !== undefined && origin !== `http://${RELAY_HOST}:${address.port}` && origin !== `http://localhost:${address.port}`) {
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
       return;
     }
@@ -91,53 +88,62 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
   });
   wss.on('connection', (client: WebSocket) => {
     client.on('error', () => client.terminate());
-    for (const { text } of kept) client.send(text);
+    for (const text of kept.all()) client.send(text);
     client.on('message', (data, isBinary) => {
       if (isBinary) return;
       const text = data.toString();
-      remember(text);
+      kept.add(text);
       for (const other of wss.clients) if (other !== client && other.readyState === WebSocket.OPEN) other.send(text);
     });
   });
-
-  function remember(text: string): void {
-    const actor = /^\s*\{[^]{0,200}?"type"\s*:\s*"@xstate\.actor"/.test(text);
-    kept.push({ text, actor });
-    if (!actor) others += 1;
-    if (others <= keep) return;
-    // drop the oldest half of the non-actor messages in one pass
-    let drop = others - Math.floor(keep / 2);
-    others -= drop;
-    const rest = kept.filter((m) => m.actor || drop-- <= 0);
-    kept.splice(0, kept.length, ...rest);
-  }
-
   await listen(http, requested);
-  port = (http.address() as { port: number }).port;
+  address.port = (http.address() as { port: number }).port;
   let stopping: Promise<void> | null = null;
   return {
-    port,
-    url: `http://${RELAY_HOST}:${port}/`,
-    wsUrl: `ws://${RELAY_HOST}:${port}`,
+    port: address.port,
+    url: `http://${RELAY_HOST}:${address.port}/`,
+    wsUrl: `ws://${RELAY_HOST}:${address.port}`,
     get clients() {
       return wss.clients.size;
     },
-    stop(graceMs = 1_000) {
-      stopping ??= (async () => {
-        const closing = [...wss.clients].map((client) => closeClient(client, graceMs));
-        await Promise.all(closing);
-        await new Promise<void>((resolve) => {
-          wss.close(() => resolve());
-        });
-        await new Promise<void>((resolve) => {
-          http.close(() => resolve());
-          http.closeAllConnections();
-          for (const socket of sockets) socket.destroy();
-        });
-      })();
-      return stopping;
-    },
+    stop: (graceMs = 1_000) => (stopping ??= stopRelay(http, wss, sockets, graceMs)),
   };
+}
+
+/**
+ * The messages replayed to clients that connect later: every actor
+ * announcement, and at most `keep` others (the oldest half dropped in one
+ * pass when there are more).
+ */
+function keptMessages(keep: number): { add(text: string): void; all(): string[] } {
+  const kept: { text: string; actor: boolean }[] = [];
+  let others = 0;
+  return {
+    add(text) {
+      const actor = /^\s*\{[^]{0,200}?"type"\s*:\s*"@xstate\.actor"/.test(text);
+      kept.push({ text, actor });
+      if (!actor) others += 1;
+      if (others <= keep) return;
+      let drop = others - Math.floor(keep / 2);
+      others -= drop;
+      const rest = kept.filter((m) => m.actor || drop-- <= 0);
+      kept.splice(0, kept.length, ...rest);
+    },
+    all: () => kept.map((m) => m.text),
+  };
+}
+
+/** Close every client after what was queued for it, then the servers and any socket left. */
+async function stopRelay(http: Server, wss: WebSocketServer, sockets: Set<Duplex>, graceMs: number): Promise<void> {
+  await Promise.all([...wss.clients].map((client) => closeClient(client, graceMs)));
+  await new Promise<void>((resolve) => {
+    wss.close(() => resolve());
+  });
+  await new Promise<void>((resolve) => {
+    http.close(() => resolve());
+    http.closeAllConnections();
+    for (const socket of sockets) socket.destroy();
+  });
 }
 
 function listen(http: Server, port: number): Promise<void> {

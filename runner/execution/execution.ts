@@ -1,4 +1,4 @@
-import type { Decision, EffectRequest, ReplayedActor } from '../../engine/index.js';
+import type { Decision, EffectRequest, ReplayedActor, SpawnSpec } from '../../engine/index.js';
 import { contextOf } from '../../machines/index.js';
 import { fanOut, isDone } from '../actor-tree.js';
 import { tierConfig, type RunnerEffect, type Session } from '../session.js';
@@ -30,54 +30,61 @@ export interface Limits {
 }
 
 export function createExecution(limits: Limits): Execution {
+  return { ...fanOutEffects, stages: { ...runStages, ...commandStages }, readyTiers, ...admission(limits) };
+}
+
+const maxAttempts = (session: Session) => session.config.retries.maxAttempts;
+const children = (session: Session, specs: SpawnSpec[]) => fanOut(session.actors, session.operator, specs);
+
+/** The fan-out effects: a tier's subtests (after `maxSubtests`), then each subtest's runs. */
+const fanOutEffects: Pick<Execution, 'loadTierConfig' | 'startSubtests' | 'startRuns'> = {
+  async loadTierConfig(ctx, session) {
+    const config = tierConfig(session, contextOf(ctx.actor, 'tier').tier);
+    return { output: { subtests: config.subtests.slice(0, config.maxSubtests ?? config.subtests.length).map((s) => s.id) } };
+  },
+
+  async startSubtests(ctx, session) {
+    const { tier, expected } = contextOf(ctx.actor, 'tier');
+    const specs = expected.map((subtest) => ({
+      stream: streams.subtest(session.key, tier, subtest),
+      machine: 'subtest',
+      input: { tier, subtest, runs: session.config.runsPerSubtest, maxAttempts: maxAttempts(session) },
+    }));
+    return { output: { subtests: expected.length }, ...children(session, specs) };
+  },
+
+  async startRuns(ctx, session) {
+    const { tier, subtest, expected } = contextOf(ctx.actor, 'subtest');
+    const specs = expected.map((id) => ({
+      stream: streams.run(session.key, tier, subtest, Number(id)),
+      machine: 'run',
+      input: { tier, subtest, run: Number(id), maxAttempts: maxAttempts(session) },
+    }));
+    return { output: { runs: expected.length }, ...children(session, specs) };
+  },
+};
+
+/** Tier groups: a tier starts once every tier it depends on has an outcome. */
+function readyTiers(session: Session): Decision {
+  const experiment = session.actors.get(session.key);
+  if (!experiment || experiment.snapshot.value !== 'exp_tiers_running') return {};
+  const context = contextOf(experiment, 'experiment');
+  // a finished or failed tier whose outcome the experiment forgot (an operator reset before the tiers) starts over
+  const waiting = context.tiers.filter((t) => {
+    const actor = session.actors.get(streams.tier(session.key, t.id));
+    return context.children[t.id] === undefined && (!actor || isDone(actor)) && t.dependsOn.every((d) => context.children[d] !== undefined);
+  });
+  const specs = waiting.map((t) => ({ stream: streams.tier(session.key, t.id), machine: 'tier', input: { tier: t.id, maxAttempts: maxAttempts(session) } }));
+  const { spawn, events } = children(session, specs);
+  return { create: { specs: spawn, parent: session.key }, send: events };
+}
+
+/** The concurrency limits: a place per run from its first effect until it ends, and one per running agent. */
+function admission(limits: Limits): Pick<Execution, 'admit' | 'release'> {
   const runs = new Semaphore(limits.maxConcurrentRuns);
   const agents = new Semaphore(limits.maxConcurrentAgents);
   const places = new Map<string, Promise<() => void>>();
-  const maxAttempts = (session: Session) => session.config.retries.maxAttempts;
-  const children = (session: Session, specs: { stream: string; machine: string; input: unknown }[]) => fanOut(session.actors, session.operator, specs);
-
   return {
-    async loadTierConfig(ctx, session) {
-      const config = tierConfig(session, contextOf(ctx.actor, 'tier').tier);
-      return { output: { subtests: config.subtests.slice(0, config.maxSubtests ?? config.subtests.length).map((s) => s.id) } };
-    },
-
-    async startSubtests(ctx, session) {
-      const { tier, expected } = contextOf(ctx.actor, 'tier');
-      const specs = expected.map((subtest) => ({
-        stream: streams.subtest(session.key, tier, subtest),
-        machine: 'subtest',
-        input: { tier, subtest, runs: session.config.runsPerSubtest, maxAttempts: maxAttempts(session) },
-      }));
-      return { output: { subtests: expected.length }, ...children(session, specs) };
-    },
-
-    async startRuns(ctx, session) {
-      const { tier, subtest, expected } = contextOf(ctx.actor, 'subtest');
-      const specs = expected.map((id) => ({
-        stream: streams.run(session.key, tier, subtest, Number(id)),
-        machine: 'run',
-        input: { tier, subtest, run: Number(id), maxAttempts: maxAttempts(session) },
-      }));
-      return { output: { runs: expected.length }, ...children(session, specs) };
-    },
-
-    stages: { ...runStages, ...commandStages },
-
-    readyTiers(session) {
-      const experiment = session.actors.get(session.key);
-      if (!experiment || experiment.snapshot.value !== 'exp_tiers_running') return {};
-      const context = contextOf(experiment, 'experiment');
-      // a finished or failed tier whose outcome the experiment forgot (an operator reset before the tiers) starts over
-      const waiting = context.tiers.filter((t) => {
-        const actor = session.actors.get(streams.tier(session.key, t.id));
-        return context.children[t.id] === undefined && (!actor || isDone(actor)) && t.dependsOn.every((d) => context.children[d] !== undefined);
-      });
-      const specs = waiting.map((t) => ({ stream: streams.tier(session.key, t.id), machine: 'tier', input: { tier: t.id, maxAttempts: maxAttempts(session) } }));
-      const { spawn, events } = children(session, specs);
-      return { create: { specs: spawn, parent: session.key }, send: events };
-    },
-
     async admit(request, actor, signal) {
       if (actor.entry.id !== 'run') return () => {};
       if (!places.has(actor.stream)) {

@@ -1,5 +1,5 @@
 import { isEvent, outputOf, type ReplayedActor } from '../../engine/index.js';
-import { contextOf } from '../../machines/index.js';
+import { contextOf, RUN_COMPLETED } from '../../machines/index.js';
 import { experimentResult, knownCostRuns, subtestResult, tierResult, type TierSubtest } from '../../results/aggregate.js';
 import { RunResult, type ExperimentResult, type TierResult } from '../../schemas/results.js';
 import type { StoredRow } from '../../store/types.js';
@@ -53,7 +53,7 @@ export function runStates(scope: ResultScope, tier: string, subtest: string): { 
 export function subtestOf(scope: ResultScope, tier: string, subtest: string): TierSubtest {
   const states = runStates(scope, tier, subtest);
   const runs = states
-    .filter((s) => s.state === 'run_worktree_cleaned')
+    .filter((s) => s.state === RUN_COMPLETED)
     .map((s) => runResultOf(scope.key, { tier, subtest, run: s.run }, scope.store.readStream(streams.run(scope.key, tier, subtest, s.run))));
   return { result: subtestResult({ tier, subtest, runs, failedRuns: states.length - runs.length }), knownCostRuns: knownCostRuns(runs) };
 }

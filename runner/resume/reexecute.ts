@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { isFinal, outputOf, stateMeta, type ReplayedActor } from '../../engine/index.js';
-import { contextOf, experimentMachine, runMachine, tierMachine, type ParentContext } from '../../machines/index.js';
+import { contextOf, experimentMachine, identityOf, parentOf, runMachine, tierMachine } from '../../machines/index.js';
 import type { Operator } from '../../schemas/events.js';
 import { UsageError } from '../../util/errors.js';
 import { addWorktree, resetWorkspace } from '../../workspace/git.js';
@@ -72,7 +72,7 @@ export function runPassed(store: ExperimentLog, run: ReplayedActor): boolean | n
 }
 
 function matches(scope: ResetScope, actor: ReplayedActor, spec: FromSpec): boolean {
-  const c = actor.snapshot.context as { tier?: string; subtest?: string; run?: number };
+  const c = identityOf(actor);
   if (spec.tiers && !spec.tiers.includes(c.tier ?? '')) return false;
   if (spec.subtests && !spec.subtests.includes(c.subtest ?? '')) return false;
   if (spec.runs && !spec.runs.includes(c.run ?? -1)) return false;
@@ -88,7 +88,7 @@ function cascadeUp(actors: ReadonlyMap<string, ReplayedActor>, actor: ReplayedAc
   const parent = actors.get(actor.parent);
   if (!parent) return;
   const child = actor.stream.slice(parent.stream.length + 1);
-  const children = (parent.snapshot.context as ParentContext).children ?? {};
+  const { children } = parentOf(parent);
   if (children[child] !== undefined && !forgotten.has(actor.stream)) {
     forgotten.add(actor.stream);
     steps.push({ op: 'forget', stream: parent.stream, child, kind: actor.entry.id, why: `${actor.entry.id} ${child} is redone` });

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { markdownLinks } from '../../results/markdown.js';
+import { markdownLinks } from '../support/markdown-links.js';
 import { cli } from '../support/cli.js';
 import { useTempDir } from '../support/temp.js';
 

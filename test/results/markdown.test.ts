@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  experimentReport,
-  experimentSummary,
-  markdownLinks,
-  runReport,
-  subtestReport,
-  tierReport,
-  tierSummary,
-  type RunLinks,
-} from '../../results/markdown.js';
+import { experimentReport, experimentSummary, runReport, subtestReport, tierReport, tierSummary, type RunLinks } from '../../results/markdown.js';
+import { markdownLinks } from '../support/markdown-links.js';
 import { experimentResult, selectBest, subtestResult, tierResult } from '../../results/aggregate.js';
 import { ExperimentResult, RunResult, SubtestResult, TierResult } from '../../schemas/results.js';
 

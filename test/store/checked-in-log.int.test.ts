@@ -14,7 +14,8 @@ import { decodeRow } from '../../store/rows.js';
 import type { EventStore, StoredRow } from '../../store/types.js';
 import { UPCASTERS } from '../../runner/codec.js';
 import { lifecycleCodec } from '../../runner/codec.js';
-import { zodCodec, type EventCodec, type Upcaster } from '../../store/codec.js';
+import { zodCodec } from '../../runner/codec.js';
+import type { EventCodec, Upcaster } from '../../store/codec.js';
 import { useTempDir } from '../support/temp.js';
 import { memoryLog, openLog } from '../support/stores.js';
 

@@ -6,7 +6,8 @@ import { CorruptRowError } from '../../store/errors.js';
 import { decodeRow, GENESIS_HASH, rowHash } from '../../store/rows.js';
 import type { RawRow } from '../../store/types.js';
 import { lifecycleCodec, UPCASTERS } from '../../runner/codec.js';
-import { MissingUpcasterError, upcast, zodCodec, type EventCodec, type Upcaster } from '../../store/codec.js';
+import { zodCodec } from '../../runner/codec.js';
+import { MissingUpcasterError, upcast, type EventCodec, type Upcaster } from '../../store/codec.js';
 
 /** The schema after a pretend bump (V → V + 1): `effect.failed` gained a required `kind`. */
 const V = EVENT_SCHEMA_VERSION;
