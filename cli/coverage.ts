@@ -1,7 +1,7 @@
 import { coverage, type CoverageReport, type MachineCoverage } from '../engine/coverage.js';
 import { ANY_STATE, type GraphTransition } from '../engine/graph.js';
 import { lifecycleRegistry } from '../runner/registry.js';
-import { ExpctlError } from '../util/errors.js';
+import { UsageError } from '../util/errors.js';
 import { paint, type Io } from './io.js';
 import { experimentKey, openLogForReading } from './open-log.js';
 
@@ -16,7 +16,7 @@ export interface CoverageOptions {
  * `--json` prints the documented CoverageReport.
  */
 export async function coverageCommand(ids: string[], options: CoverageOptions, io: Io): Promise<void> {
-  if (ids.length === 0) throw new ExpctlError('EXPCTL_USAGE', 'coverage needs at least one experiment id', 'e.g. `expctl coverage demo-001`; see `expctl status` for the ids');
+  if (ids.length === 0) throw new UsageError('coverage needs at least one experiment id', 'e.g. `expctl coverage demo-001`; see `expctl status` for the ids');
   const store = openLogForReading(options.resultsDir);
   try {
     const keys = [...new Set(ids.map((id) => experimentKey(store, id)))];

@@ -1,6 +1,6 @@
 import { jsonDifferences, replay, type ReplayedActor } from '../engine/index.js';
 import { lifecycleRegistry } from '../runner/registry.js';
-import { ExpctlError } from '../util/errors.js';
+import { UsageError } from '../util/errors.js';
 import type { Io } from './io.js';
 import { experimentKey, openLogForReading } from './open-log.js';
 
@@ -51,6 +51,6 @@ export function actorDiffs(before: Map<string, ReplayedActor>, after: Map<string
 
 function seq(text: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) throw new ExpctlError('EXPCTL_USAGE', `"${text}" is not a row number`, 'see `expctl history <id>` for row numbers (seq)');
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`"${text}" is not a row number`, 'see `expctl history <id>` for row numbers (seq)');
   return n;
 }

@@ -1,7 +1,7 @@
 import { closeSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { exportLines } from '../store/export.js';
-import { ExpctlError } from '../util/errors.js';
+import { UsageError } from '../util/errors.js';
 import type { Io } from './io.js';
 import { experimentKey, openLogForReading } from './open-log.js';
 
@@ -21,7 +21,7 @@ const CHUNK = 1 << 20;
  */
 export async function exportCommand(id: string, options: ExportOptions, io: Io): Promise<void> {
   if (options.format !== 'jsonl') {
-    throw new ExpctlError('EXPCTL_USAGE', `unknown export format "${String(options.format)}"`, 'the one format is jsonl: --format jsonl');
+    throw new UsageError(`unknown export format "${String(options.format)}"`, 'the one format is jsonl: --format jsonl');
   }
   const store = openLogForReading(resolve(io.cwd, options.resultsDir));
   try {
@@ -46,8 +46,8 @@ function writeNewFile(file: string, lines: Iterable<string>): number {
     fd = openSync(file, 'wx');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw new ExpctlError('EXPCTL_USAGE', `${file} already exists; export never overwrites a file`, 'choose another --out path, or remove the file first');
-    throw new ExpctlError('EXPCTL_USAGE', `cannot create ${file}: ${(error as Error).message}`, 'check that the directory exists and is writable', { cause: error });
+    if (code === 'EEXIST') throw new UsageError(`${file} already exists; export never overwrites a file`, 'choose another --out path, or remove the file first');
+    throw new UsageError(`cannot create ${file}: ${(error as Error).message}`, 'check that the directory exists and is writable', { cause: error });
   }
   let count = 0;
   try {

@@ -1,7 +1,7 @@
 import { toDot, toMermaid } from '../observe/diagram.js';
 import { machineGraph, type MachineGraph } from '../engine/graph.js';
 import { lifecycleRegistry } from '../runner/registry.js';
-import { ExpctlError } from '../util/errors.js';
+import { UsageError } from '../util/errors.js';
 import type { Io } from './io.js';
 
 import { GRAPH_FORMATS, type GraphFormat } from './options.js';
@@ -22,11 +22,11 @@ export interface GraphOptions {
 export async function graphCommand(machine: string | undefined, options: GraphOptions, io: Io): Promise<void> {
   const format = options.format ?? 'mermaid';
   if (!GRAPH_FORMATS.includes(format)) {
-    throw new ExpctlError('EXPCTL_USAGE', `unknown format "${String(format)}"`, `valid formats: ${GRAPH_FORMATS.join(', ')}`);
+    throw new UsageError(`unknown format "${String(format)}"`, `valid formats: ${GRAPH_FORMATS.join(', ')}`);
   }
   const valid = [...lifecycleRegistry.keys()];
   if (machine !== undefined && !lifecycleRegistry.has(machine)) {
-    throw new ExpctlError('EXPCTL_USAGE', `unknown machine "${machine}"`, `valid machines: ${valid.join(', ')}`);
+    throw new UsageError(`unknown machine "${machine}"`, `valid machines: ${valid.join(', ')}`);
   }
   const graphs = (machine === undefined ? valid : [machine]).map((id) => machineGraph(lifecycleRegistry.get(id)!.machine));
   if (format === 'json') return io.out(`${JSON.stringify(machine === undefined ? graphs : graphs[0], null, 2)}\n`);

@@ -1,5 +1,5 @@
 import type { EventStore, StoredRow } from '../store/types.js';
-import { ExpctlError } from '../util/errors.js';
+import { UsageError } from '../util/errors.js';
 import type { Io } from './io.js';
 import { experimentKey, openLogForReading } from './open-log.js';
 import { experimentStatus } from '../observe/status.js';
@@ -49,7 +49,7 @@ export async function historyCommand(id: string, options: HistoryOptions, io: Io
     const key = experimentKey(store, id);
     if (options.at !== undefined) return printOne(io, experimentStatus(store, key, checkSeq(store, key, options.at)), options.json ?? false);
     if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 1)) {
-      throw new ExpctlError('EXPCTL_USAGE', `--limit ${options.limit} is not a number of rows`, 'give a whole number of 1 or more');
+      throw new UsageError(`--limit ${options.limit} is not a number of rows`, 'give a whole number of 1 or more');
     }
     const keep = rowFilter(key, options);
     let rows = [...store.readExperiment(key)].filter(keep);
@@ -66,7 +66,7 @@ export async function historyCommand(id: string, options: HistoryOptions, io: Io
 function checkSeq(store: EventStore, key: string, at: number): number {
   const last = store.head(key)!.headSeq;
   if (Number.isInteger(at) && [...store.readExperiment(key, { fromSeq: at, toSeq: at })].length === 1) return at;
-  throw new ExpctlError('EXPCTL_USAGE', `--at ${at} is not a row of experiment ${key}`, `pick a seq from \`expctl history ${key}\` (its last row is ${last})`);
+  throw new UsageError(`--at ${at} is not a row of experiment ${key}`, `pick a seq from \`expctl history ${key}\` (its last row is ${last})`);
 }
 
 function rowFilter(key: string, o: HistoryOptions): (row: StoredRow) => boolean {
@@ -83,6 +83,6 @@ function rowFilter(key: string, o: HistoryOptions): (row: StoredRow) => boolean 
 
 function time(flag: string, text: string): number {
   const ms = Date.parse(text);
-  if (Number.isNaN(ms)) throw new ExpctlError('EXPCTL_USAGE', `${flag} "${text}" is not a time`, 'use an ISO 8601 time such as 2026-11-28T06:00:00Z, or a date');
+  if (Number.isNaN(ms)) throw new UsageError(`${flag} "${text}" is not a time`, 'use an ISO 8601 time such as 2026-11-28T06:00:00Z, or a date');
   return ms;
 }

@@ -1,7 +1,7 @@
 import { lifecycleRegistry } from '../runner/registry.js';
 import { startInspection } from '../observe/inspector/inspector.js';
 import type { StoredRow } from '../store/types.js';
-import { ExpctlError } from '../util/errors.js';
+import { UsageError } from '../util/errors.js';
 import type { Io } from './io.js';
 import { parseSpeed } from './options.js';
 
@@ -33,7 +33,7 @@ export async function inspectCommand(id: string, options: InspectOptions, io: Io
   const speed = options.speed ?? 1;
   if (typeof speed !== 'number' || !(speed >= 0)) parseSpeed(String(speed));
   if (options.until !== undefined && (!Number.isInteger(options.until) || options.until < 1)) {
-    throw new ExpctlError('EXPCTL_USAGE', `--until ${options.until} is not a row number`, 'rows are numbered from 1; see `expctl history <id>`');
+    throw new UsageError(`--until ${options.until} is not a row number`, 'rows are numbered from 1; see `expctl history <id>`');
   }
   const { key, rows } = readRows(id, options);
   const inspection = await startInspection({ port: options.port, onError: (error) => io.err(`inspector: ${(error as Error)?.message ?? String(error)}\n`) });
@@ -64,7 +64,7 @@ function readRows(id: string, options: InspectOptions): { key: string; rows: Sto
         first = row;
         break;
       }
-      throw new ExpctlError('EXPCTL_USAGE', `experiment ${key} has no rows up to seq ${options.until}`, `its rows run from seq ${first?.seq ?? '?'} to ${store.head(key)?.headSeq ?? '?'}`);
+      throw new UsageError(`experiment ${key} has no rows up to seq ${options.until}`, `its rows run from seq ${first?.seq ?? '?'} to ${store.head(key)?.headSeq ?? '?'}`);
     }
     return { key, rows };
   } finally {

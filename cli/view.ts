@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { buildViewer } from '../observe/viewer/index.js';
-import { ExpctlError } from '../util/errors.js';
+import { UsageError } from '../util/errors.js';
 import type { Io } from './io.js';
 import { experimentKey, openLogForReading } from './open-log.js';
 
@@ -23,7 +23,7 @@ export async function viewCommand(id: string, options: ViewOptions, io: Io): Pro
       mkdirSync(dirname(file), { recursive: true });
       writeFileSync(file, html);
     } catch (error) {
-      throw new ExpctlError('EXPCTL_USAGE', `cannot write ${file}: ${(error as Error).message}`, 'choose another --out path, or check that its directory is writable', { cause: error });
+      throw new UsageError(`cannot write ${file}: ${(error as Error).message}`, 'choose another --out path, or check that its directory is writable', { cause: error });
     }
     io.out(`${file}\n`);
     if (io.isTTY) io.err(`${key}: ${data.rows.length} rows, ${Math.round(Buffer.byteLength(html) / 1024)} KiB; open it in a browser (it needs no network)\n`);

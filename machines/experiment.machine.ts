@@ -5,7 +5,7 @@ import { awaitingState, childEvents, completed, effectState, parentResetExits, r
 
 export interface ExperimentInput {
   experiment: string;
-  /** Tier ids with their resolved dependencies (SPEC §2.5). */
+  /** Tier ids with their resolved dependencies (docs/design.md §2.5). */
   tiers: { id: string; dependsOn: string[] }[];
   failFast: boolean;
   maxAttempts: number;
@@ -47,7 +47,7 @@ export const experimentMachine = setup({
   guards: {
     ...lifecycleGuards,
     ...parentGuards,
-    /** SPEC §2.6: the experiment fails on a tier failure only with failFast. */
+    /** docs/design.md §2.6: the experiment fails on a tier failure only with failFast. */
     shouldFail: (args) => args.context.failFast && parentGuards.anyChildFailed(args),
   },
   actions: {

@@ -107,7 +107,7 @@ export const parentGuards = {
   isExpectedChild: ({ context, event }: ParentArgs) =>
     (event.type.endsWith('.finished') || event.type.endsWith('.retried')) && isNotice(event) && context.expected.includes(event.data.child),
   allChildrenFinished: ({ context }: ParentArgs) => finishedAll(context),
-  /** Every child finished and none completed (SPEC §2.6: a subtest/tier fails only then). */
+  /** Every child finished and none completed (docs/design.md §2.6: a subtest/tier fails only then). */
   noChildCompleted: ({ context }: ParentArgs) =>
     finishedAll(context) && context.expected.every((id) => context.children[id] === 'failed'),
   anyChildFailed: ({ context }: ParentArgs) => Object.values(context.children).includes('failed'),

@@ -20,7 +20,7 @@ export interface RunContext extends LifecycleContext {
   rateLimits: number;
 }
 
-/** Action states in lifecycle order, each with the effect its entry starts (SPEC §2.4). */
+/** Action states in lifecycle order, each with the effect its entry starts (docs/design.md §2.4). */
 export const RUN_STEPS = [
   ['run_pending', 'createRunDir'],
   ['run_dir_created', 'createWorktree'],

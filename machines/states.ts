@@ -80,5 +80,5 @@ export function parentResetExits(states: readonly string[], beforeChildren: read
   }));
 }
 
-/** A completion state: final for the lifecycle (SPEC §2), yet an operator may reset it, so not an XState final state. */
+/** A completion state: final for the lifecycle (docs/design.md §2), yet an operator may reset it, so not an XState final state. */
 export const completed = { meta: { final: true, outcome: 'completed' } satisfies StateMeta } as const;

@@ -10,7 +10,7 @@ export interface TierInput {
 
 export interface TierContext extends LifecycleContext, ParentContext {
   tier: string;
-  /** The best subtest and why, once selected (SPEC §6). */
+  /** The best subtest and why, once selected (docs/design.md §6). */
   best: { subtest: string; reason: string } | null;
 }
 

@@ -1,6 +1,6 @@
 /**
  * Aggregation of judge verdicts and run results into subtest, tier and
- * experiment results (SPEC §6). Pure functions: no I/O, no clock.
+ * experiment results (docs/design.md §6). Pure functions: no I/O, no clock.
  *
  * Unknown values (agent cost, tokens) stay null all the way up; they are
  * never counted as zero.
@@ -13,7 +13,7 @@ type Best = { subtest: string; reason: string };
 /** Iterated from low to high so that a tie keeps the lower grade. */
 const GRADES_LOW_TO_HIGH: readonly Grade[] = ['F', 'D', 'C', 'B', 'A', 'S'];
 
-/** How far below the top median a subtest may be and still compete on tokens (SPEC §6). */
+/** How far below the top median a subtest may be and still compete on tokens (docs/design.md §6). */
 const WITHIN_TOP = 0.05;
 /** Absorbs floating-point noise, e.g. 0.92 − 0.87 = 0.05000000000000004. */
 const EPSILON = 1e-9;
@@ -49,7 +49,7 @@ function mostCommonGrade(verdicts: readonly JudgeVerdict[]): Grade | null {
   return best;
 }
 
-export interface SubtestInput {
+export interface SubtestAggregateInput {
   tier: string;
   subtest: string;
   /** Results of the runs that completed (each has a result). */
@@ -65,7 +65,7 @@ export interface SubtestInput {
  * @example subtestResult({ tier: 'T0', subtest: '01-full', runs: [run1, run2], failedRuns: 1 })
  * // { runs: 3, completedRuns: 2, failedRuns: 1, passRate: 0.5, score: { mean, median, stdev }, ... }
  */
-export function subtestResult(input: SubtestInput): SubtestResult {
+export function subtestResult(input: SubtestAggregateInput): SubtestResult {
   const { tier, subtest, runs, failedRuns } = input;
   assertCount('failedRuns', failedRuns);
   const stray = runs.find((r) => r.tier !== tier || r.subtest !== subtest);
@@ -173,7 +173,7 @@ export interface TierSubtest {
   knownCostRuns: number;
 }
 
-export interface TierInput {
+export interface TierAggregateInput {
   tier: string;
   outcome: 'completed' | 'failed';
   subtests: readonly TierSubtest[];
@@ -189,7 +189,7 @@ export interface TierInput {
  *
  * @example tierResult({ tier: 'T0', outcome: 'completed', subtests: [{ result: s, knownCostRuns: 2 }], best: selectBest([s]), durationMs: 1200 })
  */
-export function tierResult(input: TierInput): TierResult {
+export function tierResult(input: TierAggregateInput): TierResult {
   const { tier, subtests, best } = input;
   for (const s of subtests) assertTierSubtest(tier, s);
   if (best !== null && !subtests.some((s) => s.result.subtest === best.subtest)) {

@@ -1,6 +1,6 @@
 /**
  * Markdown reports (GitHub-flavoured) for runs, subtests, tiers and the
- * experiment (SPEC §6). Pure and deterministic: the caller chooses every
+ * experiment (docs/design.md §6). Pure and deterministic: the caller chooses every
  * link path (relative to the report's own location) and writes the files.
  *
  * Untrusted text (judge reasoning, criteria) goes into code blocks and other

@@ -15,7 +15,7 @@ export { createFinalization, type Finalization } from './finalization/finalizati
 export { experimentResultOf, runResultOf, type ResultScope } from './finalization/recorded.js';
 export { openExperimentLog, experimentKey, generations, loadVerified, recordedStart, preparedRepo, type ExperimentLog, type RecordedStart, type PreparedRepo } from './log.js';
 export { lifecycleRegistry } from './registry.js';
-export { lifecycleCodec, UPCASTERS } from './codec.js';
+export { lifecycleCodec, UPCASTERS, zodCodec } from './codec.js';
 export { experimentPaths, logFile, type ExperimentPaths } from './paths.js';
 export { streams } from './streams.js';
 export { currentOperator } from './operator.js';
@@ -23,4 +23,3 @@ export type { ExperimentWatcher, EndKind, DriveStart } from './watcher.js';
 export type { Session, RunnerEffect } from './session.js';
 export * from './errors.js';
 export { importExperiment, type Imported } from './transfer.js';
-export { zodCodec } from './codec.js';

@@ -17,7 +17,7 @@ import { createSetup, type Setup } from './setup/setup.js';
 import { planStart, type StartPlan } from './start-plan.js';
 import type { EndKind, ExperimentWatcher } from './watcher.js';
 
-/** The four collaborators (docs/design.md §5), injected so tests can pass fakes. */
+/** The four collaborators (docs/design.md §4), injected so tests can pass fakes. */
 export interface Collaborators {
   setup: Setup;
   execution: Execution;

@@ -62,7 +62,7 @@ export const TimerElapsed = z.strictObject({
 export const ChildOutcome = z.enum(['completed', 'failed']);
 export type ChildOutcome = z.infer<typeof ChildOutcome>;
 
-/** A parent learns of a child's end through this notice in its own stream (docs/design.md §2). */
+/** A parent learns of a child's end through this notice in its own stream (docs/design.md §2.5). */
 export const childFinished = <T extends string>(type: T) =>
   z.strictObject({ type: z.literal(type), data: z.strictObject({ child: z.string(), outcome: ChildOutcome }) });
 

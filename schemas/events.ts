@@ -43,7 +43,7 @@ export const OperatorResumed = z.strictObject({
   }),
 });
 
-/** Tiers added to a running experiment by `run` with a config that has more tiers (additive, SPEC §5). */
+/** Tiers added to a running experiment by `run` with a config that has more tiers (additive, docs/design.md §5). */
 export const TiersAdded = z.strictObject({
   type: z.literal('experiment.tiers_added'),
   data: z.strictObject({

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 
 /** One problem in an input, located by a readable path such as `tiers[1].subtests[0].id`. */
 export interface ConfigIssue {
@@ -15,7 +15,18 @@ export function issuesAt(error: z.ZodError): ConfigIssue[] {
   );
 }
 
-/** `['tiers', 1, 'subtests', 0, 'id']` → `tiers[1].subtests[0].id` (zod's own formatting); the root is `(root)`. */
+/**
+ * `['tiers', 1, 'subtests', 0, 'id']` → `tiers[1].subtests[0].id`; the root is
+ * `(root)`. Not zod's `toDotPath`: it prints an empty key as `agent.env.` and
+ * `1x` as `a.1x`, paths no user can find in their file; this quotes them
+ * (`agent.env[""]`, `a["1x"]`).
+ */
 export function formatPath(path: readonly PropertyKey[]): string {
-  return z.core.toDotPath(path as PropertyKey[]) || '(root)';
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else if (typeof key === 'string' && /^[A-Za-z_$][\w$]*$/.test(key)) out += out ? `.${key}` : key;
+    else out += `[${JSON.stringify(String(key))}]`;
+  }
+  return out || '(root)';
 }

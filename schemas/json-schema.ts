@@ -6,7 +6,7 @@ export function experimentJsonSchema(): Record<string, unknown> {
   return {
     ...z.toJSONSchema(ExperimentConfigShape, { io: 'input' }),
     title: 'expctl experiment config',
-    description: 'An expctl experiment: tiers × subtests × runs of an agent command scored by judge commands (SPEC §5).',
+    description: 'An expctl experiment: tiers × subtests × runs of an agent command scored by judge commands (docs/design.md §5).',
   };
 }
 

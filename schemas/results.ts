@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Id } from './ids.js';
 
-/** What a judge command prints on stdout (SPEC §6). Extra fields are kept. */
+/** What a judge command prints on stdout (docs/design.md §6). Extra fields are kept. */
 export const JudgeVerdict = z.looseObject({
   score: z.number().min(0).max(1),
   passed: z.boolean(),

@@ -9,7 +9,7 @@ import type { ExperimentWatcher } from '../../runner/watcher.js';
 export { InspectorPortError, STATELY_INSPECTOR_URL } from './relay.js';
 
 /**
- * Live and replayed inspection (SPEC §8) with @statelyai/inspect: every
+ * Live and replayed inspection (docs/design.md §8) with @statelyai/inspect: every
  * lifecycle actor, event and snapshot of an experiment goes to a local relay
  * (runner/inspector-relay.ts), which passes it to the Stately inspector UI in
  * a browser. The engine runs no XState actors, so the inspection events are

@@ -8,7 +8,7 @@ import { runStages } from './run-stages.js';
 import { Semaphore } from './semaphore.js';
 
 /**
- * Execution (docs/design.md §5): tier groups, subtest and run fan-out, the run
+ * Execution (docs/design.md §4): tier groups, subtest and run fan-out, the run
  * stages (workspace, agent, judges) and the concurrency limits.
  */
 export interface Execution {

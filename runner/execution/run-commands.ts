@@ -9,7 +9,7 @@ import { consensus } from '../../results/aggregate.js';
 import { runContext, runEnvironment, type RunEffectContext } from './run-context.js';
 import type { RunnerEffect, Session } from '../session.js';
 
-/** The agent and judge steps of a run (docs/design.md §2): real commands, argv only, in the run's workspace. */
+/** The agent and judge steps of a run (docs/design.md §2.4): real commands, argv only, in the run's workspace. */
 export const commandStages: Record<'runAgent' | 'runJudges', RunnerEffect> = {
   async runAgent(ctx, session) {
     const run = runContext(ctx, session);
@@ -83,7 +83,7 @@ async function execute(ctx: EffectContext, session: Session, run: RunEffectConte
   return result;
 }
 
-/** Tokens and cost from the agent's usage line; missing values are unknown (null), never zero (SPEC §6). */
+/** Tokens and cost from the agent's usage line; missing values are unknown (null), never zero (docs/design.md §6). */
 function usageOf(line: Record<string, unknown> | null): { tokens: number | null; costUsd: number | null } {
   const usage = AgentUsage.safeParse(line ?? {});
   if (!usage.success) return { tokens: null, costUsd: null };
@@ -95,7 +95,7 @@ function usageOf(line: Record<string, unknown> | null): { tokens: number | null;
 const sum = (a?: number, b?: number) => (a === undefined && b === undefined ? null : (a ?? 0) + (b ?? 0));
 
 /**
- * SPEC §2.6: a rate limit is the configured exit code or output pattern. The
+ * docs/design.md §2.6: a rate limit is the configured exit code or output pattern. The
  * wait is the agent's `retryAfterSeconds` (usage line) or a "retry after N"
  * in its output, else the configured default.
  */

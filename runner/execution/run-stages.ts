@@ -9,7 +9,7 @@ import { subtestConfig, tierConfig, type RunnerEffect, type Session } from '../s
 import { streams } from '../streams.js';
 import { runContext } from './run-context.js';
 
-/** The workspace stages of a run (docs/design.md §2), each idempotent so a restarted effect is harmless. */
+/** The workspace stages of a run (docs/design.md §2.4), each idempotent so a restarted effect is harmless. */
 export const runStages: Record<'createRunDir' | 'createWorktree' | 'applyResources' | 'commitResources' | 'writePrompt' | 'commitChanges' | 'captureDiff', RunnerEffect> = {
   async createRunDir(ctx, session) {
     const { paths } = runContext(ctx, session);

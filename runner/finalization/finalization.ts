@@ -11,7 +11,7 @@ import type { RunnerEffect, Session } from '../session.js';
 import { completedSubtests, experimentResultOf, runResultOf, runStates, subtestOf, tierResultOf } from './recorded.js';
 
 /**
- * Finalization (docs/design.md §5): run, subtest, tier and experiment results,
+ * Finalization (docs/design.md §4): run, subtest, tier and experiment results,
  * best-subtest selection, reports, summary and cleanup. Results are computed
  * from the log (./recorded.ts); the files are written for people, and no
  * effect reads back what another wrote.

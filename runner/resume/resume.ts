@@ -12,7 +12,7 @@ export interface OperatorEvent {
 }
 
 /**
- * Resume (docs/design.md §5): what a driver does before it continues an
+ * Resume (docs/design.md §4): what a driver does before it continues an
  * experiment from its log. Loading and verifying the log is runner/log.ts.
  */
 export interface Resume {

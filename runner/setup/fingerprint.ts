@@ -6,7 +6,7 @@ import { canonicalJson } from '../../util/canonical-json.js';
 import { sha256 } from '../../util/hash.js';
 
 /**
- * What in a config changes results (SPEC §5), with the contents of the files
+ * What in a config changes results (docs/design.md §5), with the contents of the files
  * it names. Not included: concurrency limits, retries, failFast,
  * keepFailedWorkspaces. Tiers are fingerprinted one by one, so adding a tier
  * is additive rather than a change.

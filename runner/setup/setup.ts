@@ -7,7 +7,7 @@ import type { RunnerEffect } from '../session.js';
 import { configFingerprint, fingerprintHash } from './fingerprint.js';
 import { environmentIssues } from './preflight.js';
 
-/** Setup (docs/design.md §5): the experiment directory, repository preparation, pre-flight. */
+/** Setup (docs/design.md §4): the experiment directory, repository preparation, pre-flight. */
 export interface Setup {
   initializeExperiment: RunnerEffect;
   prepareRepository: RunnerEffect;

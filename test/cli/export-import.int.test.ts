@@ -106,7 +106,7 @@ function tampered(edit: (lines: string[]) => string[]): string {
   return file;
 }
 
-describe('export and import (SPEC: round trip through another results dir)', () => {
+describe('export and import (docs/design.md §7: round trip through another results dir)', () => {
   it('exports a header and every row with its hashes, the same on stdout as in the file', async () => {
     const [header, ...rest] = source.lines;
     const rows = rest.filter(Boolean).map((l) => JSON.parse(l) as ImportedRow);

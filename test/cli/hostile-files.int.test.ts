@@ -237,6 +237,26 @@ describe('paths that escape the config folder or the workspace are refused by ru
   });
 });
 
+describe('a resource destination whose name only starts with dots (`..notes/x.md`)', () => {
+  it('is inside the workspace: accepted by the config check and pre-flight, copied there by the run step', async () => {
+    // once accepted by validation and pre-flight, then refused by the run step as "outside the workspace"
+    const dir = tempDir();
+    const judge = "const fs = require('fs'); const ok = fs.readFileSync('..notes/x.md', 'utf8') === 'A hint.\\n'; console.log(JSON.stringify({ score: ok ? 1 : 0, passed: ok }))";
+    const config = writeExperiment(dir, {
+      runsPerSubtest: 1,
+      judges: [{ command: ['node', '-e', judge] }],
+      tiers: [{ id: 'T0', subtests: [{ id: 'a', resources: { files: { '..notes/x.md': './hint.md' } } }] }],
+    });
+    const resultsDir = join(dir, 'results');
+    const result = await cli(['--results-dir', resultsDir, 'run', config]);
+    expect(result.code, result.stderr).toBe(0);
+    const status = JSON.parse((await cli(['--results-dir', resultsDir, 'status', 'exp-1', '--json'])).stdout) as { runs: { completed: number; failed: number } };
+    expect(status.runs).toMatchObject({ completed: 1, failed: 0 });
+    const run = JSON.parse(readFileSync(join(resultsDir, 'exp-1', 'T0', 'a', 'run-01', 'result.json'), 'utf8')) as { passed: boolean };
+    expect(run.passed).toBe(true);
+  });
+});
+
 describe('a resource destination through a symlink in the task repository', () => {
   it('is refused by the run step: nothing is written outside the workspace, the run fails with the reason', async () => {
     const root = tempDir();

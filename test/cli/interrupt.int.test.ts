@@ -14,7 +14,7 @@ function results(dir: string): unknown {
   return out.tiers.map((t: { subtests: { subtest: string; passRate: number; score: unknown; totalTokens: unknown }[] }) => t.subtests.map((s) => [s.subtest, s.passRate, s.score, s.totalTokens]));
 }
 
-describe('SIGINT and SIGTERM through the CLI (SPEC §2.6)', () => {
+describe('SIGINT and SIGTERM through the CLI (docs/design.md §2.6)', () => {
   it.each([['SIGINT', 130], ['SIGTERM', 143]] as const)('%s during agents stops their process groups, records exp_interrupted, exits %i; resume completes with the same results', async (signal, code) => {
     const dir = tempDir();
     const config = writeCountingExperiment(dir, small);
@@ -36,7 +36,7 @@ describe('SIGINT and SIGTERM through the CLI (SPEC §2.6)', () => {
     expect(stopped.stderr).toContain(`interrupted by ${signal}`);
     expect(stopped.stderr).toContain('expctl resume exp-1');
     for (const agent of agents) expect(isAlive(agent.pid), `agent ${agent.pid} still running`).toBe(false);
-    // SPEC §4/§8: durations are recorded for interrupted work too, in the metrics file written at exit
+    // docs/design.md §4/§8: durations are recorded for interrupted work too, in the metrics file written at exit
     const metrics = readFileSync(metricsFile, 'utf8');
     expect(sample(metrics, 'expctl_run_duration_seconds_count', { experiment: 'exp-1', tier: 'T0', outcome: 'interrupted' })).toBeGreaterThan(0);
     expect(sample(metrics, 'expctl_tier_duration_seconds_count', { tier: 'T0', outcome: 'interrupted' })).toBe(1);

@@ -27,7 +27,7 @@ function setup() {
 type Row = { seq: number; stream: string; type: string; state: unknown; data: Record<string, unknown>; cause: string; hash: string };
 const runStates = (status: { tiers: { subtests: { runs: { state: string }[] }[] }[] }) => status.tiers.flatMap((t) => t.subtests.flatMap((s) => s.runs.map((r) => r.state)));
 
-describe('early stops: --until-* (SPEC §2.6)', () => {
+describe('early stops: --until-* (docs/design.md §2.6)', () => {
   it('stops every run at the named state (inclusive), records the stop, fails nothing; resume without it completes', async () => {
     const { config, run, json, counter } = setup();
     const stopped = await run('run', config, '--until-run', 'run_agent_complete', '--reason', 'check the agents first');

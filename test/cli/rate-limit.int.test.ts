@@ -35,7 +35,7 @@ function rateLimitedConfig(dir: string): string {
   });
 }
 
-describe('rate limits through the CLI (SPEC §2.6)', () => {
+describe('rate limits through the CLI (docs/design.md §2.6)', () => {
   it('pauses an agent that reports a rate limit, then retries it after the stated wait: paused, not failed', async () => {
     const dir = tempDir();
     const resultsDir = join(dir, 'results');

@@ -55,7 +55,7 @@ function failingLog(store: EventStore, experiment = 'failing'): void {
   log.send(sub2, finished('run', '1'));
   expect(log.snapshot(`${sub2}/1`).value).toBe('run_worktree_cleaned');
   expect(log.snapshot(sub2).value).toBe('subtest_runs_complete');
-  // subtest a: run 1 completed, run 2 fails → the subtest still completes (SPEC §2.6)
+  // subtest a: run 1 completed, run 2 fails → the subtest still completes (docs/design.md §2.6)
   log.send(`${sub}/2`, failed('createRunDir', 1)).send(sub, finished('run', '1'), finished('run', '2', 'failed'));
   expect(log.snapshot(sub).value).toBe('subtest_runs_complete');
 }

@@ -13,7 +13,7 @@ const machines = [...lifecycleRegistry.values()];
 /** The state keys straight from the XState definition (not through the graph code). */
 const definedStates = (id: string) => Object.keys(lifecycleRegistry.get(id)!.machine.root.states);
 
-/** SPEC §2 happy paths: [source, event, target]. */
+/** docs/design.md §2 happy paths: [source, event, target]. */
 const HAPPY: Record<string, [string, string, string][]> = {
   run: RUN_STEPS.map(([state], i) => [state, 'effect.completed', RUN_STEPS[i + 1]?.[0] ?? 'run_worktree_cleaned']),
   subtest: [
@@ -97,7 +97,7 @@ describe('machine diagrams (docs/machines)', () => {
     for (const state of states) expect(nodes.filter((n) => n === state), state).toHaveLength(1);
   });
 
-  it.each(Object.entries(HAPPY))('%s: the SPEC happy path is drawn, edge by edge', (id, path) => {
+  it.each(Object.entries(HAPPY))('%s: the happy path of docs/design.md §2 is drawn, edge by edge', (id, path) => {
     const graph = machineGraph(lifecycleRegistry.get(id)!.machine);
     const mermaid = toMermaid(graph);
     for (const [source, event, target] of path) {

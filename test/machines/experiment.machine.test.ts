@@ -24,7 +24,7 @@ describe('experiment machine', () => {
     expect(isFinal(snapshot)).toBe(true);
   });
 
-  it('continues past a failed tier without failFast (SPEC §2.6)', () => {
+  it('continues past a failed tier without failFast (docs/design.md §2.6)', () => {
     const snapshot = given(experimentMachine, input(false), [...toTiers, finished('tier', 'T0', 'failed'), finished('tier', 'T1')]);
     expect(when(experimentMachine, snapshot, finished('tier', 'T5')).state).toBe('exp_tiers_complete');
   });
@@ -45,7 +45,7 @@ describe('experiment machine', () => {
     expect(step.context.children).toEqual({ T0: 'completed' });
   });
 
-  it('is interrupted from any working state and resumes exactly there (SPEC §2.6 SIGINT row)', () => {
+  it('is interrupted from any working state and resumes exactly there (docs/design.md §2.6 SIGINT row)', () => {
     const atRepo = given(experimentMachine, input(), [completed('initializeExperiment')]);
     const stopped = when(experimentMachine, atRepo, interrupted('SIGTERM'));
     expect(stopped.state).toBe('exp_interrupted');
@@ -75,7 +75,7 @@ describe('experiment machine', () => {
     expect(when(experimentMachine, step.snapshot, resumed()).state).toBe('exp_initializing');
   });
 
-  it('takes tiers added while running and waits for them too (SPEC §5: adding tiers is additive)', () => {
+  it('takes tiers added while running and waits for them too (docs/design.md §5: adding tiers is additive)', () => {
     const snapshot = given(experimentMachine, input(), [...toTiers, added('T9'), finished('tier', 'T0'), finished('tier', 'T1'), finished('tier', 'T5')]);
     expect(snapshot.value).toBe('exp_tiers_running');
     expect(snapshot.context.expected).toEqual(['T0', 'T1', 'T5', 'T9']);

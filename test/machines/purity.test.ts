@@ -33,7 +33,7 @@ describe('machines are pure (I4)', () => {
     expect(definitionHash(createMachine({ ...config, initial: 'run_dir_created' } as never))).not.toBe(definitionHash(run));
   });
 
-  it('uses exactly the state names of SPEC §2', () => {
+  it('uses exactly the state names of docs/design.md §2', () => {
     const states = Object.fromEntries([...lifecycleRegistry.values()].map((m) => [m.id, Object.keys(m.machine.states)]));
     expect(states).toEqual({
       experiment: ['exp_initializing', 'exp_dir_created', 'exp_repo_cloned', 'exp_tiers_running', 'exp_tiers_complete', 'exp_reports_generated', 'exp_interrupted', 'exp_failed', 'exp_complete'],

@@ -19,7 +19,7 @@ describe('run machine', () => {
     expect(snapshot.getMeta()).toEqual({ 'run.run_pending': { effect: 'createRunDir' } });
   });
 
-  it('walks the happy path through every state of SPEC §2.4 to run_worktree_cleaned, one effect per state', () => {
+  it('walks the happy path through every state of docs/design.md §2.4 to run_worktree_cleaned, one effect per state', () => {
     let snapshot = given(runMachine, input);
     const visited: unknown[] = [snapshot.value];
     for (const [, effect] of RUN_STEPS) {
@@ -51,7 +51,7 @@ describe('run machine', () => {
     expect(step.effects).toEqual(['runJudges']);
   });
 
-  it('fails the run after maxAttempts retryable errors (SPEC §2.6 effect error row)', () => {
+  it('fails the run after maxAttempts retryable errors (docs/design.md §2.6 effect error row)', () => {
     const snapshot = given(runMachine, input, [
       failed('createRunDir', 1, { retryable: true }),
       failed('createRunDir', 2, { retryable: true }),
@@ -76,7 +76,7 @@ describe('run machine', () => {
     expect(step.effects).toEqual(['commitChanges']);
   });
 
-  it('pauses on a rate limit with the recorded deadline instead of failing (SPEC §2.6 rate-limit row)', () => {
+  it('pauses on a rate limit with the recorded deadline instead of failing (docs/design.md §2.6 rate-limit row)', () => {
     const snapshot = given(runMachine, input, upTo('run_prompt_written'));
     const step = when(runMachine, snapshot, failed('runAgent', 1, { retryAt: 1_700_000_060_000 }));
     expect(step.state).toBe('run_rate_limited');

@@ -23,7 +23,7 @@ describe('subtest machine', () => {
     expect(isFinal(when(subtestMachine, step.snapshot, completed('aggregateSubtest')).snapshot)).toBe(true);
   });
 
-  it('continues when some runs failed (SPEC §2.6: fails only if all runs failed)', () => {
+  it('continues when some runs failed (docs/design.md §2.6: fails only if all runs failed)', () => {
     const snapshot = given(subtestMachine, input, [...inProgress, finished('run', '1', 'failed'), finished('run', '2', 'failed')]);
     expect(when(subtestMachine, snapshot, finished('run', '3')).state).toBe('subtest_runs_complete');
   });

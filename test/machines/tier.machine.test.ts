@@ -25,7 +25,7 @@ describe('tier machine', () => {
     expect(isFinal(snapshot)).toBe(true);
   });
 
-  it('fails when no subtest succeeded (SPEC §2.6)', () => {
+  it('fails when no subtest succeeded (docs/design.md §2.6)', () => {
     const step = when(tierMachine, given(tierMachine, input, [...running, finished('subtest', 'a', 'failed')]), finished('subtest', 'b', 'failed'));
     expect(step.state).toBe('tier_failed');
     expect(step.snapshot.getMeta()).toEqual({ 'tier.tier_failed': { outcome: 'failed' } });

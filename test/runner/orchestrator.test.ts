@@ -28,7 +28,7 @@ describe('orchestrator (fake collaborators)', () => {
     expect(log.slice(-2)).toEqual(['exp-1:expReports', 'exp-1:expComplete']);
   });
 
-  it('records the tier duration when a tier succeeds and when it fails (SPEC §4)', async () => {
+  it('records the tier duration when a tier succeeds and when it fails (docs/design.md §4)', async () => {
     const dir = tempDir();
     const metrics = createMetrics('exp-1');
     await driveExperiment({

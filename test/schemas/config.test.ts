@@ -19,7 +19,7 @@ function issues(config: unknown) {
   return parsed.issues;
 }
 
-describe('experiment config (SPEC §5)', () => {
+describe('experiment config (docs/design.md §5)', () => {
   it('fills in defaults', () => {
     const parsed = parseExperimentConfig(valid());
     expect(parsed.ok).toBe(true);
@@ -118,7 +118,7 @@ describe('experiment config (SPEC §5)', () => {
   });
 });
 
-describe('tier order (SPEC §2.5)', () => {
+describe('tier order (docs/design.md §2.5)', () => {
   it('groups tiers whose dependencies are done, in order', () => {
     expect(tierGroups([
       { id: 'A', dependsOn: [] }, { id: 'B', dependsOn: ['A'] }, { id: 'C', dependsOn: [] }, { id: 'D', dependsOn: ['B', 'C'] },

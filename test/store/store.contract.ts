@@ -49,7 +49,7 @@ function refusal(fn: () => unknown): ImportError {
 }
 
 /**
- * The behaviour every EventStore must have (SPEC §3, §9). Run against each
+ * The behaviour every EventStore must have (docs/design.md §3). Run against each
  * implementation with a factory that makes a fresh, empty store.
  */
 export function storeContract(name: string, makeStore: (env: ContractEnv) => EventStore): void {
