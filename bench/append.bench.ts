@@ -5,7 +5,7 @@ import { planAppend, type PlannedRow } from '../store/rows.js';
 import { CREATE_SCHEMA } from '../store/sqlite-schema.js';
 import type { AppendRow } from '../store/types.js';
 import { EXPERIMENT, line, rate, runLifecycleRows, withTempDir } from './fixtures.js';
-import { openLog } from '../test/support/stores.js';
+import { openExperimentLog as openLog } from '../runner/log.js';
 
 type Sync = 'FULL' | 'NORMAL';
 

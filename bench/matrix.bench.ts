@@ -4,7 +4,7 @@ import YAML from 'yaml';
 import { outputOf } from '../engine/index.js';
 import { driveExperiment, loadRunConfig } from '../runner/index.js';
 import { withTempDirAsync } from './fixtures.js';
-import { openLog } from '../test/support/stores.js';
+import { openExperimentLog as openLog } from '../runner/log.js';
 
 /**
  * Engine overhead on a 3 tiers × 10 subtests × 10 runs matrix whose agent and

@@ -4,7 +4,7 @@ import { replay, verifyLog } from '../engine/index.js';
 import { runMachine } from '../machines/index.js';
 import { lifecycleRegistry } from '../runner/registry.js';
 import { EXPERIMENT, line, rate, runLifecycleRows, withTempDir } from './fixtures.js';
-import { openLog } from '../test/support/stores.js';
+import { openExperimentLog as openLog } from '../runner/log.js';
 
 /**
  * Replay throughput (read from SQLite, decode + validate each row, transition,
