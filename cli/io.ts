@@ -8,22 +8,35 @@ export interface Io {
   color: boolean;
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /**
+   * From now on a closed output (`expctl run … | head -1`) stops only the
+   * printing, not the command: an experiment being driven goes on.
+   */
+  keepGoingWhenClosed?(): void;
 }
 
 export function processIo(): Io {
   const isTTY = Boolean(process.stdout.isTTY);
-  // `expctl history … | head` closes the pipe early: that is not an error
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(0);
-    throw error;
-  });
+  const closed = { stdout: false, stderr: false };
+  let keepGoing = false;
+  // `expctl history … | head` closes the pipe early: that is not an error; a reading command stops, a driving one goes on silently
+  const onError = (stream: 'stdout' | 'stderr') => (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    closed[stream] = true;
+    if (!keepGoing) process.exit(0);
+  };
+  process.stdout.on('error', onError('stdout'));
+  process.stderr.on('error', onError('stderr'));
   return {
-    out: (text) => void process.stdout.write(text),
-    err: (text) => void process.stderr.write(text),
+    out: (text) => void (closed.stdout || process.stdout.write(text)),
+    err: (text) => void (closed.stderr || process.stderr.write(text)),
     isTTY,
     color: isTTY && !process.env.NO_COLOR,
     cwd: process.cwd(),
     env: process.env,
+    keepGoingWhenClosed: () => {
+      keepGoing = true;
+    },
   };
 }
 

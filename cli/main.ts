@@ -7,7 +7,8 @@ import { ExpctlError, exitCodeOf } from '../util/errors.js';
 import { expctlVersion } from '../util/version.js';
 import type { HistoryOptions } from './history.js';
 import { processIo, type Io } from './io.js';
-import { GRAPH_FORMATS, integer, list, parseSpeed, type GraphFormat } from './options.js';
+import { GRAPH_FORMATS, integer, list, parseSpeed, passRate, type GraphFormat } from './options.js';
+import { withCommands } from './shell.js';
 import type { RunOptions } from './run.js';
 
 /**
@@ -143,6 +144,7 @@ function withDriveOptions(command: Command): Command {
     .option('--metrics-file <path>', 'write Prometheus metrics (text format) there every 5 s and at the end')
     .option('--inspect', 'stream the run live to the Stately inspector through a local relay; prints the URL to open')
     .option('--inspect-port <port>', 'relay port on 127.0.0.1 (default: a free one)', integer)
+    .option('--min-pass-rate <rate>', 'exit 1 unless at least this share of the runs passed (0.8 or 80%)', passRate)
     .option('--json', 'print the outcome as JSON, no progress');
 }
 
@@ -172,14 +174,17 @@ function interrupts(io: Io): AbortSignal {
 
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   let signal: AbortSignal | undefined;
+  const cli = program(io, () => (signal ??= interrupts(io)));
   try {
-    await program(io, () => (signal ??= interrupts(io))).parseAsync(argv, { from: 'user' });
+    await cli.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (error) {
     const code = exitCodeFor(error);
     if (error instanceof CommanderError) return code;
     if (error instanceof ExpctlError) {
-      io.err(`error: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
+      // the commands a message names, for the results directory this command used
+      const commands = (text: string) => withCommands(text, resolve(io.cwd, cli.opts<{ resultsDir?: string }>().resultsDir ?? './results'), io.cwd);
+      io.err(`error: ${commands(error.message)}\n${error.hint ? `hint: ${commands(error.hint)}\n` : ''}`);
     } else {
       io.err(`internal error: ${(error as Error)?.stack ?? String(error)}\nthis is a bug in expctl ${expctlVersion()}; please report it with the command you ran\n`);
     }

@@ -14,6 +14,16 @@ export function integer(value: string): number {
   return n;
 }
 
+/** `--min-pass-rate`: a fraction (0.8) or a percentage (80%). */
+export function passRate(text: string): number {
+  const trimmed = text.trim();
+  const value = trimmed.endsWith('%') ? Number(trimmed.slice(0, -1)) / 100 : Number(trimmed);
+  if (trimmed === '' || !Number.isFinite(value) || value < 0 || value > 1) {
+    throw new UsageError(`--min-pass-rate "${text}" is not a pass rate`, 'give a fraction from 0 to 1 (0.8) or a percentage (80%)');
+  }
+  return value;
+}
+
 /** `--speed`: a number ≥ 0 (0: no delay), or `max`. Throws EXPCTL_USAGE otherwise. */
 export function parseSpeed(text: string): number {
   const trimmed = text.trim().toLowerCase();

@@ -2,12 +2,13 @@ import { resolve } from 'node:path';
 import { startInspection, type Inspection } from '../observe/inspector/inspector.js';
 import { createMetrics, metricsFileWatcher, metricsWatcher } from '../observe/metrics.js';
 import {
-  checkStateName, driveExperiment, loadRunConfig, logFile, openExperimentLog, previewResets,
-  type ExperimentOutcome, type ExperimentRequest, type ExperimentWatcher, type FromSpec, type ResetLevel, type UntilSpec,
+  checkStateName, checkUntilState, driveExperiment, loadRunConfig, logFile, openExperimentLog, previewResets,
+  type ExperimentRequest, type ExperimentWatcher, type FromSpec, type ResetLevel, type UntilSpec,
 } from '../runner/index.js';
 import { UsageError } from '../util/errors.js';
 import type { Io } from './io.js';
 import { openExistingLog } from './open-log.js';
+import { reportOutcome } from './outcome.js';
 import { createProgress } from './progress.js';
 
 export interface RunOptions {
@@ -33,6 +34,8 @@ export interface RunOptions {
   /** Stream the run to the Stately inspector through a local relay (`--inspect-port` implies it). */
   inspect?: boolean;
   inspectPort?: number;
+  /** `--min-pass-rate`: exit 1 when fewer runs passed (0..1). */
+  minPassRate?: number;
 }
 
 /** `expctl run <config>`: start an experiment, or continue the one with the config's id. */
@@ -40,6 +43,7 @@ export async function runCommand(configFile: string, options: RunOptions, io: Io
   const flags = parseFlags(options);
   // validated before the log is even opened: a bad config creates nothing
   const config = loadRunConfig(resolve(io.cwd, configFile), options.tiers);
+  for (const warning of config.warnings) io.err(`warning: ${warning}\n`);
   await drive(io, options, { config, fresh: options.fresh, ...flags });
 }
 
@@ -53,6 +57,8 @@ type What = Pick<ExperimentRequest, 'config' | 'experiment' | 'fresh' | 'until' 
 async function drive(io: Io, options: RunOptions, what: What): Promise<void> {
   const resultsDir = resolve(io.cwd, options.resultsDir);
   if (options.dryRun) return dryRun(io, resultsDir, what);
+  // a closed output (`expctl run … | head`) must not stop the experiment: it goes on, silently
+  io.keepGoingWhenClosed?.();
   // `run` may start the log; `resume` needs one (a failed resume creates nothing)
   const store = what.config ? openExperimentLog(logFile(resultsDir)) : openExistingLog(resultsDir);
   const progress = createProgress(io, { quiet: options.json ?? false });
@@ -68,7 +74,7 @@ async function drive(io: Io, options: RunOptions, what: What): Promise<void> {
     }
     const outcome = await driveExperiment({ ...what, store, resultsDir, signal: options.signal, reason: options.reason, watchers });
     progress.done();
-    report(io, outcome, options.json ?? false);
+    reportOutcome(io, outcome, { json: options.json ?? false, resultsDir, minPassRate: options.minPassRate });
   } finally {
     // the relay must close even when the run never started (config changed, already complete)
     await inspection?.stop();
@@ -88,29 +94,12 @@ function dryRun(io: Io, resultsDir: string, what: What): void {
   }
 }
 
-function report(io: Io, outcome: ExperimentOutcome, json: boolean): void {
-  if (json) {
-    const { key, state, dir, alreadyComplete, held, resets } = outcome;
-    io.out(`${JSON.stringify({ experiment: key, state, dir, alreadyComplete, held, resets })}\n`);
-    return;
-  }
-  for (const line of outcome.resets) io.out(`re-executed: ${line}\n`);
-  if (outcome.held > 0) {
-    io.out(`experiment ${outcome.key} stopped as requested (${outcome.held} actor(s) wait at the --until state); \`expctl resume ${outcome.key}\` continues\n`);
-    return;
-  }
-  if (outcome.alreadyComplete) io.out(`experiment ${outcome.key} is already complete; nothing to run\n`);
-  else io.out(`experiment ${outcome.key} complete\n`);
-  io.out(`reports: ${resolve(outcome.dir, 'report.md')}\n         ${resolve(outcome.dir, 'summary.md')}\n`);
-  io.out(`status:  expctl status ${outcome.key}\n`);
-}
-
 /** `--until-*` and `--from-*` with their filters, checked (unknown state names exit 2, listing the valid ones). */
 function parseFlags(o: RunOptions): { until?: UntilSpec; from?: FromSpec } {
   const until: UntilSpec = {};
-  if (o.untilExperiment) until.experiment = checkStateName('--until-experiment', 'experiment', o.untilExperiment);
-  if (o.untilTier) until.tier = checkStateName('--until-tier', 'tier', o.untilTier);
-  if (o.untilRun) until.run = checkStateName('--until-run', 'run', o.untilRun);
+  if (o.untilExperiment) until.experiment = checkUntilState('--until-experiment', 'experiment', o.untilExperiment);
+  if (o.untilTier) until.tier = checkUntilState('--until-tier', 'tier', o.untilTier);
+  if (o.untilRun) until.run = checkUntilState('--until-run', 'run', o.untilRun);
   const froms = ([['experiment', o.fromExperiment], ['tier', o.fromTier], ['run', o.fromRun]] as const).filter(([, s]) => s);
   if (froms.length > 1) throw new UsageError('give one of --from-experiment, --from-tier, --from-run', 'run them one after the other');
   const filters = o.filterTier || o.filterSubtest || o.filterRun || o.filterStatus;

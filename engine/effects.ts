@@ -43,14 +43,17 @@ export type EffectHandler = (context: EffectContext) => Promise<EffectResult>;
 
 /**
  * An effect that did not succeed. `retryable` failures are retried by the
- * machine up to its maxAttempts; a `rateLimit` pauses the actor until `retryAt`.
- * Any other error thrown by a handler counts as a retryable failure.
+ * machine up to its maxAttempts; a `rateLimit` pauses the actor until
+ * `retryAt`; `output` is recorded with the failure (what the attempt produced
+ * that must not be lost). Any other error thrown by a handler counts as a
+ * retryable failure.
  */
 export class EffectFailure extends ExpctlError {
   constructor(
     message: string,
     readonly retryable: boolean,
     readonly rateLimit?: { retryAt: number; reason?: string },
+    readonly output?: unknown,
     code: ErrorCode = 'EXPCTL_EFFECT_FAILED',
   ) {
     super(code, message);

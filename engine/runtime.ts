@@ -2,7 +2,7 @@ import type { AnyEvent, Cause, EventStore, StateValue, StoredRow } from '../stor
 import { EffectFailure, type EffectContext, type EffectHandler, type SpawnSpec, type StartedCommand } from './effects.js';
 import type { Registry } from './registry.js';
 import type { ReplayedActor } from './replay.js';
-import { sameState } from './snapshot.js';
+import { sameState, stateName } from './snapshot.js';
 import { stateMeta } from './state-meta.js';
 import { createStep, eventStep, pendingEffect, type EffectRequest, type Step } from './step.js';
 
@@ -39,8 +39,12 @@ export interface RuntimeOptions {
   handler: (request: EffectRequest, actor: ReplayedActor) => EffectHandler;
   /** Waits until the effect may start (concurrency limits); resolves with the function that frees its place. */
   admit?: (request: EffectRequest, actor: ReplayedActor, signal: AbortSignal) => Promise<() => void>;
-  /** An early stop: effects for which this returns true are not started (they stay pending for a later driver). Pure. */
-  hold?: (request: EffectRequest, actor: ReplayedActor) => boolean;
+  /**
+   * An early stop: effects for which this returns true are not started, and
+   * timers (`request` null) not scheduled; they stay pending for a later
+   * driver. Pure.
+   */
+  hold?: (request: EffectRequest | null, actor: ReplayedActor) => boolean;
   /**
    * The driver's decisions, made after each commit is complete (its rows
    * appended, observers told, its effects started), never inside it: what to
@@ -242,6 +246,7 @@ export class Runtime {
         error: { message: (error as Error)?.message ?? String(error), ...(error instanceof Error && 'code' in error ? { code: String(error.code) } : {}) },
         retryable: failure ? failure.retryable : true,
         ...(failure?.rateLimit ? { rateLimit: failure.rateLimit } : {}),
+        ...(failure?.output !== undefined ? { output: failure.output } : {}),
       };
       this.commit([{ kind: 'event', stream: request.stream, event: { type: 'effect.failed', data }, cause: 'effect' }]);
       return 'failed';
@@ -287,6 +292,12 @@ export class Runtime {
     if (existing) clearTimeout(existing);
     this.timers.delete(actor.stream);
     if (!timer || this.stopping) return;
+    if (this.options.hold?.(null, actor)) {
+      const request = { stream: actor.stream, state: stateName(actor.snapshot.value as StateValue), effect: `timer ${timer.name}`, attempt: 0, key: `${actor.stream}/timer/${timer.name}` };
+      this.held.add(request.key);
+      this.heldNow.push(request);
+      return;
+    }
     const at = Number((actor.snapshot.context as Record<string, unknown>)[timer.field] ?? 0);
     const handle = setTimeout(() => {
       this.timers.delete(actor.stream);

@@ -65,7 +65,7 @@ export const experimentMachine = setup({
   },
 }).createMachine({
   id: 'experiment',
-  version: '1',
+  version: '2',
   context: ({ input }) => ({
     ...lifecycleContext(input.maxAttempts),
     experiment: input.experiment,
@@ -85,6 +85,7 @@ export const experimentMachine = setup({
     exp_reports_generated: withInterrupt('exp_reports_generated', effectState('exp_reports_generated', 'completeExperiment', 'exp_complete', 'exp_failed')),
     exp_interrupted: { on: { 'experiment.tiers_added': { actions: 'addTiers' }, 'operator.resumed': resumeExits(STEPS) } },
     exp_failed: { meta: { outcome: 'failed' }, on: { 'experiment.tiers_added': { actions: 'addTiers' }, 'operator.resumed': resumeExits(STEPS) } },
-    exp_complete: completed,
+    // a finished experiment takes tiers added later (`run --tiers` a subset first, then the rest)
+    exp_complete: { ...completed, on: reopensTiers },
   },
 });

@@ -39,7 +39,7 @@ export function consensus(verdicts: readonly JudgeVerdict[]): { score: number; p
 
 function mostCommonGrade(verdicts: readonly JudgeVerdict[]): Grade | null {
   const counts = new Map<Grade, number>();
-  for (const { grade } of verdicts) if (grade !== undefined) counts.set(grade, (counts.get(grade) ?? 0) + 1);
+  for (const { grade } of verdicts) if (grade !== undefined && grade !== null) counts.set(grade, (counts.get(grade) ?? 0) + 1);
   let best: Grade | null = null;
   let bestCount = 0;
   for (const grade of GRADES_LOW_TO_HIGH) {
@@ -49,6 +49,12 @@ function mostCommonGrade(verdicts: readonly JudgeVerdict[]): Grade | null {
   return best;
 }
 
+/** What a run's agent executions spent in all, retries and failed attempts included; unknown (null) when none reported it. */
+export interface RunSpend {
+  costUsd: number | null;
+  tokens: number | null;
+}
+
 export interface SubtestAggregateInput {
   tier: string;
   subtest: string;
@@ -56,6 +62,8 @@ export interface SubtestAggregateInput {
   runs: readonly RunResult[];
   /** Runs that ended in lifecycle failure and so have no result. */
   failedRuns: number;
+  /** The spend of every run that ran, failed ones too (default: the completed runs' agent usage). */
+  spend?: readonly RunSpend[];
 }
 
 /**
@@ -67,6 +75,7 @@ export interface SubtestAggregateInput {
  */
 export function subtestResult(input: SubtestAggregateInput): SubtestResult {
   const { tier, subtest, runs, failedRuns } = input;
+  const spend = input.spend ?? runs.map((r) => r.spend);
   assertCount('failedRuns', failedRuns);
   const stray = runs.find((r) => r.tier !== tier || r.subtest !== subtest);
   if (stray) throw new Error(`subtestResult: run ${stray.tier}/${stray.subtest}#${stray.run} does not belong to ${tier}/${subtest}`);
@@ -81,20 +90,22 @@ export function subtestResult(input: SubtestAggregateInput): SubtestResult {
     passRate: ratio(runs.filter((r) => r.passed).length, runs.length),
     score,
     consistency: consistency(score),
-    meanCostUsd: meanOfKnown(runs.map((r) => r.agent.costUsd)),
-    totalTokens: sumOfKnown(runs.map((r) => r.agent.tokens)),
+    meanCostUsd: meanOfKnown(spend.map((s) => s.costUsd)),
+    totalCostUsd: sumOfKnown(spend.map((s) => s.costUsd)),
+    totalTokens: sumOfKnown(spend.map((s) => s.tokens)),
     durationMs: { total: totalMs, mean: ratio(totalMs, runs.length) },
   };
 }
 
 /**
- * How many runs have a known agent cost: the weight of a subtest's
- * `meanCostUsd` when a tier averages over runs (see {@link tierResult}).
+ * How many runs have a known cost: the weight of a subtest's `meanCostUsd`
+ * when a tier averages over runs (see {@link tierResult}). Given run results,
+ * their agent cost; given spends, theirs.
  *
  * @example knownCostRuns([runWithCost, runWithoutCost]) // 1
  */
-export function knownCostRuns(runs: readonly RunResult[]): number {
-  return runs.filter((r) => r.agent.costUsd !== null).length;
+export function knownCostRuns(runs: readonly (RunResult | RunSpend)[]): number {
+  return runs.filter((r) => ('spend' in r ? r.spend.costUsd : r.costUsd) !== null).length;
 }
 
 function scoreStats(scores: readonly number[]): SubtestResult['score'] {
@@ -185,7 +196,10 @@ export interface TierAggregateInput {
  * Aggregates a tier's subtests. Pass rate and mean cost are weighted by runs
  * (completed runs, resp. runs with a known cost), so they equal the values
  * computed over all of the tier's runs at once.
- * costOfPass = meanCostUsd ÷ passRate; 'Infinity' when nothing passed; null when cost is unknown.
+ * costOfPass = what the tier spent per passing run: totalCostUsd ÷ passes
+ * (every agent execution counted, failed runs' too; = meanCostUsd ÷ passRate
+ * when every run completed and reported its cost); 'Infinity' when nothing
+ * passed; null when cost is unknown.
  *
  * @example tierResult({ tier: 'T0', outcome: 'completed', subtests: [{ result: s, knownCostRuns: 2 }], best: selectBest([s]), durationMs: 1200 })
  */
@@ -201,6 +215,7 @@ export function tierResult(input: TierAggregateInput): TierResult {
   const passRate = ratio(passed, completed);
   const costed = sum(subtests.map((s) => s.knownCostRuns));
   const meanCostUsd = costed === 0 ? null : sum(subtests.map((s) => (s.result.meanCostUsd ?? 0) * s.knownCostRuns)) / costed;
+  const totalCostUsd = sumOfKnown(subtests.map((s) => s.result.totalCostUsd));
   return {
     tier,
     outcome: input.outcome,
@@ -208,7 +223,9 @@ export function tierResult(input: TierAggregateInput): TierResult {
     best,
     passRate,
     meanCostUsd,
-    costOfPass: meanCostUsd === null ? null : passRate === 0 ? 'Infinity' : meanCostUsd / passRate,
+    totalCostUsd,
+    totalTokens: sumOfKnown(subtests.map((s) => s.result.totalTokens)),
+    costOfPass: totalCostUsd === null ? null : passed === 0 ? 'Infinity' : totalCostUsd / passed,
     durationMs: input.durationMs,
   };
 }
@@ -217,7 +234,7 @@ function assertTierSubtest(tier: string, { result, knownCostRuns: n }: TierSubte
   const where = `tierResult: subtest ${result.tier}/${result.subtest}`;
   if (result.tier !== tier) throw new Error(`${where} does not belong to tier ${tier}`);
   assertCount(`${where} knownCostRuns`, n);
-  if (n > result.completedRuns) throw new Error(`${where} has knownCostRuns ${n} > completedRuns ${result.completedRuns}`);
+  if (n > result.runs) throw new Error(`${where} has knownCostRuns ${n} > runs ${result.runs}`);
   // A known mean needs at least one costed run, and costed runs imply a known mean.
   if ((n > 0) !== (result.meanCostUsd !== null)) {
     throw new Error(`${where} has knownCostRuns ${n} but meanCostUsd ${String(result.meanCostUsd)}`);
@@ -237,7 +254,14 @@ export function experimentResult(input: { experiment: string; configHash: string
     if (typeof costOfPass !== 'number') continue;
     if (frontier === null || costOfPass < frontier.costOfPass) frontier = { tier, costOfPass };
   }
-  return { experiment: input.experiment, configHash: input.configHash, tiers: [...input.tiers], frontier };
+  return {
+    experiment: input.experiment,
+    configHash: input.configHash,
+    tiers: [...input.tiers],
+    frontier,
+    totalCostUsd: sumOfKnown(input.tiers.map((t) => t.totalCostUsd)),
+    totalTokens: sumOfKnown(input.tiers.map((t) => t.totalTokens)),
+  };
 }
 
 // --- small numeric helpers -------------------------------------------------

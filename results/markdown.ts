@@ -36,8 +36,8 @@ export function runReport(result: RunResult, links: RunLinks): string {
     table(['Passed', 'Score', 'Grade', 'Duration'], [[yesNo(result.passed), score(result.score), result.grade ?? 'none', duration(result.durationMs)]]),
     '## Agent',
     table(
-      ['Exit code', 'Timed out', 'Duration', 'Tokens', 'Cost'],
-      [[agent.exitCode === null ? 'none' : String(agent.exitCode), yesNo(agent.timedOut), duration(agent.durationMs), tokens(agent.tokens), usd(agent.costUsd)]],
+      ['Exit code', 'Timed out', 'Duration', 'Tokens', 'Cost', 'Spent in all (every attempt)'],
+      [[agent.exitCode === null ? 'none' : String(agent.exitCode), yesNo(agent.timedOut), duration(agent.durationMs), tokens(agent.tokens), usd(agent.costUsd), spent(result.spend.costUsd, result.spend.tokens)]],
     ),
     `${link('prompt', links.prompt)} · ${link('stdout', links.agentStdout)} · ${link('stderr', links.agentStderr)}`,
     '## Diff',
@@ -54,8 +54,8 @@ export function runReport(result: RunResult, links: RunLinks): string {
 
 function judgeDetails(judge: RunResult['judges'][number], n: number): string[] {
   const details: string[] = [];
-  if (judge.reasoning !== undefined && judge.reasoning !== '') details.push('Reasoning:', codeBlock(judge.reasoning, 'text'));
-  if (judge.criteria !== undefined && Object.keys(judge.criteria).length > 0) {
+  if (judge.reasoning) details.push('Reasoning:', codeBlock(judge.reasoning, 'text'));
+  if (judge.criteria && Object.keys(judge.criteria).length > 0) {
     details.push('Criteria:', codeBlock(JSON.stringify(judge.criteria, null, 2), 'json'));
   }
   return details.length === 0 ? [] : [`### Judge ${n}`, ...details];
@@ -72,8 +72,8 @@ export function subtestReport(result: SubtestResult, runs: readonly { run: numbe
   return blocks([
     `# Subtest ${text(result.tier)} / ${text(result.subtest)}`,
     table(
-      ['Runs', 'Completed', 'Failed', 'Pass rate', 'Mean cost', 'Total tokens', 'Total duration', 'Mean duration'],
-      [[String(result.runs), String(result.completedRuns), String(result.failedRuns), percent(result.passRate), usd(result.meanCostUsd), tokens(result.totalTokens), duration(result.durationMs.total), duration(result.durationMs.mean)]],
+      ['Runs', 'Completed', 'Failed', 'Pass rate', 'Mean cost', 'Total cost', 'Total tokens', 'Total duration', 'Mean duration'],
+      [[String(result.runs), String(result.completedRuns), String(result.failedRuns), percent(result.passRate), usd(result.meanCostUsd), usd(result.totalCostUsd), tokens(result.totalTokens), duration(result.durationMs.total), duration(result.durationMs.mean)]],
     ),
     '## Score',
     table(['Median', 'Mean', 'Stdev', 'Consistency'], [scoreCells(result)]),
@@ -102,7 +102,7 @@ export function tierReport(result: TierResult, subtests: readonly { subtest: str
   });
   return blocks([
     `# Tier ${text(result.tier)}`,
-    table(['Outcome', 'Pass rate', 'Mean cost', 'Cost of pass', 'Duration'], [[result.outcome, percent(result.passRate), usd(result.meanCostUsd), costOfPass(result.costOfPass), duration(result.durationMs)]]),
+    table(['Outcome', 'Pass rate', 'Mean cost', 'Total cost', 'Total tokens', 'Cost of pass', 'Duration'], [[result.outcome, percent(result.passRate), usd(result.meanCostUsd), usd(result.totalCostUsd), tokens(result.totalTokens), costOfPass(result.costOfPass), duration(result.durationMs)]]),
     '## Best subtest',
     bestLine(result),
     '## Subtests',
@@ -148,6 +148,7 @@ export function experimentReport(result: ExperimentResult, tiers: readonly { tie
   return blocks([
     `# Experiment ${text(result.experiment)}`,
     `Config hash: ${inlineCode(result.configHash)}`,
+    `Spent: ${spent(result.totalCostUsd, result.totalTokens)} (every agent execution, retries and failed runs included).`,
     '## Frontier',
     frontierLine(result),
     '## Tiers',
@@ -230,6 +231,10 @@ function percent(rate: number): string {
 
 function costOfPass(c: TierResult['costOfPass']): string {
   return c === null ? 'unknown' : c === 'Infinity' ? '∞' : usd(c);
+}
+
+function spent(costUsd: number | null, n: number | null): string {
+  return `${usd(costUsd)}, ${tokens(n)} tokens`;
 }
 
 function tokens(n: number | null): string {

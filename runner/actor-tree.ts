@@ -41,6 +41,23 @@ export function resumeTarget(actor: ReplayedActor): string | null {
   return lifecycleOf(actor).resumeTo;
 }
 
+/** The position of `state` in its machine's lifecycle order (the definition order of its states). */
+export function stateIndex(actor: ReplayedActor, state: string): number {
+  return Object.keys(actor.entry.machine.states).indexOf(state);
+}
+
+/**
+ * Where an actor stands in its lifecycle: its state's position, or, for a
+ * failed or interrupted actor, the position of the state it resumes to (a
+ * finished one stands past everything).
+ */
+export function positionOf(actor: ReplayedActor): number {
+  const resumeTo = resumeTarget(actor);
+  const meta = stateMeta(actor.snapshot);
+  if (!isFinal(actor.snapshot) && resumeTo && (meta.outcome === 'failed' || !meta.effect)) return stateIndex(actor, resumeTo);
+  return stateIndex(actor, String(actor.snapshot.value));
+}
+
 /** Whether a parent waits for its children now, or will as soon as it is resumed. */
 export function waitsForChildren(actor: ReplayedActor): boolean {
   const waiting = waitingState(actor);

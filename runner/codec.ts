@@ -7,11 +7,14 @@ import type { EventCodec, Upcaster } from '../store/codec.js';
 /**
  * The upcaster chain of the lifecycle's events, keyed by the schema version
  * each one upgrades FROM (`UPCASTERS[1]` turns a schema-1 event into a
- * schema-2 one). Empty while the current version is 1. When you bump
- * EVENT_SCHEMA_VERSION, add the step here: old logs keep their stored texts
- * (and hashes) and are upcast each time they are read.
+ * schema-2 one). When you bump EVENT_SCHEMA_VERSION, add the step here: old
+ * logs keep their stored texts (and hashes) and are upcast each time they
+ * are read.
  */
-export const UPCASTERS: Record<number, Upcaster> = {};
+export const UPCASTERS: Record<number, Upcaster> = {
+  // 1 → 2 only added optional fields (effect.failed `output`, experiment.tiers_added `start.fingerprint`): a schema-1 event is a valid schema-2 event
+  1: (event) => event,
+};
 
 /**
  * A codec from a zod schema of the whole event union.

@@ -21,11 +21,11 @@ export class ConfigInvalidError extends ExpctlError {
 
 /** Resuming with a config whose results-relevant fields changed (exit 1). */
 export class ConfigChangedError extends ExpctlError {
-  constructor(readonly experiment: string, readonly changes: string[]) {
+  constructor(readonly experiment: string, readonly changes: string[], how: 'run' | 'resume' = 'run') {
     super(
       'EXPCTL_CONFIG_CHANGED',
-      `the config of experiment ${experiment} changed since it started; changed: ${changes.join(', ')}`,
-      'restore those fields to continue it, or start over with `expctl run <config> --fresh` (the old history is kept)',
+      `${how === 'run' ? 'the config' : 'what'} of experiment ${experiment} ${how === 'run' ? 'changed' : 'depends on changed'} since it started; changed: ${changes.join(', ')}`,
+      'restore those fields, files or variables to continue it, or start over with `expctl run <config> --fresh` (the old history is kept)',
     );
   }
 }
@@ -36,17 +36,6 @@ export class ExperimentNotFoundError extends ExpctlError {
       'EXPCTL_NOT_FOUND',
       `no experiment ${experiment} in ${logFile}`,
       known.length > 0 ? `known experiments: ${known.join(', ')} (see \`expctl status\`)` : 'start one with `expctl run <config>`, or check --results-dir',
-    );
-  }
-}
-
-/** Tiers cannot be added to an experiment that has completed (exit 1). */
-export class ExperimentCompleteError extends ExpctlError {
-  constructor(readonly experiment: string, readonly added: string[]) {
-    super(
-      'EXPCTL_EXPERIMENT_COMPLETE',
-      `experiment ${experiment} is complete, so tiers ${added.join(', ')} cannot be added to it`,
-      'run the config with --fresh to start a new generation that includes them (the finished one is kept)',
     );
   }
 }

@@ -10,9 +10,14 @@ export function generations(store: EventStore, id: string): string[] {
   return store.experiments().map((h) => h.experiment).filter((key) => key === id || older.test(key)).sort((a, b) => generation(a) - generation(b));
 }
 
-/** An experiment id (its latest generation) or an exact `id~N` key, as stored in the log; throws if there is none. */
+/** The key of generation `id~N` as stored: the first generation's is the id itself (`demo~1` is `demo`). */
+export function generationKey(id: string): string {
+  return id.replace(/~0*1$/, '');
+}
+
+/** An experiment id (its latest generation) or a generation `id~N`, as stored in the log; throws if there is none. */
 export function experimentKey(store: EventStore, id: string): string {
-  const key = id.includes('~') ? id : generations(store, id).at(-1);
+  const key = id.includes('~') ? generationKey(id) : generations(store, id).at(-1);
   if (!key || !store.head(key)) throw new ExperimentNotFoundError(id, store.location, store.experiments().map((h) => h.experiment));
   return key;
 }

@@ -7,6 +7,10 @@ import { lifecycleCodec } from './codec.js';
 import { ExperimentNotFoundError, LogInvalidError } from './errors.js';
 export { experimentKey, generations } from './log-keys.js';
 import { lifecycleRegistry } from './registry.js';
+import type { Fingerprint } from './setup/fingerprint.js';
+
+const isFingerprint = (value: unknown): value is Fingerprint =>
+  typeof value === 'object' && value !== null && typeof (value as Fingerprint).common === 'object' && typeof (value as Fingerprint).tiers === 'object';
 
 /** The log of experiments: an event store whose events are the lifecycle's. */
 export type ExperimentLog = EventStore<LifecycleEvent>;
@@ -15,6 +19,8 @@ export type ExperimentLog = EventStore<LifecycleEvent>;
 export interface RecordedStart {
   config: ExperimentConfig;
   configDir: string;
+  /** The config's fingerprint when it was recorded (file contents and secrets included); absent in logs of expctl 0.1. */
+  fingerprint?: Fingerprint;
 }
 
 /**
@@ -35,7 +41,8 @@ export function recordedStart(store: ExperimentLog, key: string): RecordedStart 
     if (event.type === 'experiment.tiers_added') start = event.data.start as RecordedStart;
   }
   if (!start) throw new LogInvalidError(key, 'its first row does not record the config it was started with');
-  return { config: ExperimentConfig.parse(start.config), configDir: start.configDir };
+  const fingerprint = isFingerprint(start.fingerprint) ? { fingerprint: start.fingerprint } : {};
+  return { config: ExperimentConfig.parse(start.config), configDir: start.configDir, ...fingerprint };
 }
 
 /** Verify the chain and replay every stream (I2, I4, I6); a log that does not verify is refused. */

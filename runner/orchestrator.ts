@@ -3,18 +3,20 @@ import { hostname } from 'node:os';
 import { isFinal, Runtime, sameState, stateMeta, type Committed, type Decision, type EffectHandler, type EffectRequest, type MachineChange, type Registry, type ReplayedActor } from '../engine/index.js';
 import { contextOf } from '../machines/index.js';
 import type { Lease } from '../store/types.js';
-import { ExperimentCompleteError, ExperimentFailedError, InterruptedError, NothingToRedoError } from './errors.js';
+import { ExperimentFailedError, InterruptedError, NothingToRedoError } from './errors.js';
 import { createExecution, type Execution, type Limits } from './execution/execution.js';
 import { createFinalization, type Finalization } from './finalization/finalization.js';
-import { loadVerified, type ExperimentLog, type RecordedStart } from './log.js';
+import { createHolds, type Holds, type UntilSpec } from './holds.js';
+import { loadVerified, type ExperimentLog } from './log.js';
 import { currentOperator } from './operator.js';
+import { outcomeSummary, type OutcomeSummary } from './outcome.js';
 import { experimentPaths } from './paths.js';
 import { lifecycleRegistry } from './registry.js';
 import { describeResets, planResets, resetEvents, type FromSpec } from './resume/reexecute.js';
 import { createResume, type Resume } from './resume/resume.js';
 import { createSession, type RunnerEffect, type Session } from './session.js';
 import { createSetup, type Setup } from './setup/setup.js';
-import { planStart, type StartPlan } from './start-plan.js';
+import { planStart, type RunConfig, type StartPlan } from './start-plan.js';
 import type { EndKind, ExperimentWatcher } from './watcher.js';
 
 /** The four collaborators (docs/design.md §4), injected so tests can pass fakes. */
@@ -29,11 +31,13 @@ export function createCollaborators(limits: Limits): Collaborators {
   return { setup: createSetup(), execution: createExecution(limits), finalization: createFinalization(), resume: createResume() };
 }
 
+export type { UntilSpec };
+
 export interface ExperimentRequest {
   store: ExperimentLog;
   resultsDir: string;
   /** `run <config>`: start, or continue the experiment with the config's id (see loadRunConfig). */
-  config?: RecordedStart & { file: string };
+  config?: RunConfig;
   /** `resume <id>`: continue from the log alone. */
   experiment?: string;
   /** With config: start a new generation (`id~N`) even if the id exists. */
@@ -55,12 +59,6 @@ export interface ExperimentRequest {
   registry?: Registry;
 }
 
-export interface UntilSpec {
-  experiment?: string;
-  tier?: string;
-  run?: string;
-}
-
 export interface ExperimentOutcome {
   key: string;
   state: string;
@@ -71,6 +69,8 @@ export interface ExperimentOutcome {
   held: number;
   /** What `from` sent back, one readable line per step. */
   resets: string[];
+  /** What the runs came to: passed, not passed, errored; failed tiers; spend. */
+  summary: OutcomeSummary;
 }
 
 const DEFAULT_LEASE = { staleAfterMs: 120_000, heartbeatMs: 10_000 };
@@ -78,6 +78,7 @@ const DEFAULT_LEASE = { staleAfterMs: 120_000, heartbeatMs: 10_000 };
 /** One drive of one experiment: what it works on, and how it is driven. */
 interface Drive {
   request: ExperimentRequest;
+  holds: Holds | null;
   start: StartPlan;
   session: Session;
   collaborators: Collaborators;
@@ -100,12 +101,9 @@ export async function driveExperiment(request: ExperimentRequest): Promise<Exper
   const replayed = start.isNew ? null : loadVerified(request.store, start.key, registry);
   const replayMs = replayed ? performance.now() - loading : null;
   const session = sessionFor(request, start, replayed?.actors ?? new Map());
-  const drive: Drive = { request, start, session, collaborators, registry, upgraded: replayed?.machineChanges ?? [] };
+  const drive: Drive = { request, start, session, collaborators, registry, upgraded: replayed?.machineChanges ?? [], holds: request.until ? createHolds(request.until) : null };
   const experiment = session.actors.get(start.key);
-  if (experiment && isFinal(experiment.snapshot) && !request.from) {
-    if (start.added.length > 0) throw new ExperimentCompleteError(start.key, start.added.map((t) => t.id));
-    return outcomeOf(session, { alreadyComplete: true });
-  }
+  if (experiment && isFinal(experiment.snapshot) && !request.from && start.added.length === 0) return outcomeOf(session, { alreadyComplete: true });
   return leased(drive, async (runtime, takenOver, lost) => {
     const watchers = request.watchers ?? [];
     for (const watcher of watchers) watcher.started?.(start.key, runtime.actors, registry, { replayMs });
@@ -179,10 +177,10 @@ function sessionFor(request: ExperimentRequest, start: StartPlan, actors: Map<st
 
 function outcomeOf(session: Session, { alreadyComplete = false, held = 0, resets = [] as string[] }): ExperimentOutcome {
   const state = String(session.actors.get(session.key)?.snapshot.value);
-  return { key: session.key, state, dir: session.paths.dir, alreadyComplete, held, resets };
+  return { key: session.key, state, dir: session.paths.dir, alreadyComplete, held, resets, summary: outcomeSummary(session) };
 }
 
-function createRuntime({ request, session, collaborators: c, registry }: Drive): Runtime {
+function createRuntime({ request, session, collaborators: c, registry, holds }: Drive): Runtime {
   const backoff = session.config.retries.backoffSeconds * 1000;
   const watchers = request.watchers ?? [];
   const runtime: Runtime = new Runtime(
@@ -191,12 +189,12 @@ function createRuntime({ request, session, collaborators: c, registry }: Drive):
       registry,
       experiment: session.key,
       clock: session.clock,
-      hold: request.until ? holdAt(request.until) : undefined,
+      hold: holds ? (req, actor) => holds.holds(req, actor, session.actors) : undefined,
       handler: effectRouter(c, session),
       admit: (req, actor, signal) => c.execution.admit(req, actor, signal),
       backoffMs: (failures) => Math.min(60_000, backoff * 2 ** (failures - 1)),
       observer: { committed: (rows, actors) => watchers.forEach((w) => w.rows?.(rows, actors)) },
-      react: (committed) => decide(committed, runtime, session, c.execution),
+      react: (committed) => decide(committed, runtime, session, c.execution, holds),
     },
     session.actors as Map<string, ReplayedActor>,
   );
@@ -207,13 +205,15 @@ function createRuntime({ request, session, collaborators: c, registry }: Drive):
  * The orchestrator's decisions after each commit: runs that ended or were
  * held give their place back; tiers whose dependencies are done start.
  */
-function decide({ rows, held }: Committed, runtime: Runtime, session: Session, execution: Execution): Decision | null {
+function decide({ rows, held }: Committed, runtime: Runtime, session: Session, execution: Execution, holds: Holds | null): Decision | null {
   for (const { row, before } of rows) {
     const actor = session.actors.get(row.stream)!;
     if (actor.entry.id === 'run' && actor.version === row.version && stateMeta(actor.snapshot).outcome && !sameState(before, row.state)) execution.release(row.stream);
   }
   for (const request of held) if (session.actors.get(request.stream)?.entry.id === 'run') execution.release(request.stream);
-  return runtime.stopping ? null : execution.readyTiers(session);
+  const experiment = session.actors.get(session.key);
+  if (runtime.stopping || (experiment && holds?.isHeld(experiment))) return null;
+  return execution.readyTiers(session);
 }
 
 /** Routes each effect a state names to the collaborator that implements it. */
@@ -252,7 +252,7 @@ async function begin({ request, start, session, collaborators: c, upgraded }: Dr
       tiers: start.config.tiers.map((t) => ({ id: t.id, dependsOn: t.dependsOn })),
       failFast: start.config.failFast,
       maxAttempts: start.config.retries.maxAttempts,
-      start: { config: start.config, configDir: start.configDir, operator },
+      start: { config: start.config, configDir: start.configDir, fingerprint: start.fingerprint, operator },
     };
     runtime.create([{ stream: key, machine: 'experiment', input }], null, 'operator');
     return [];
@@ -261,11 +261,11 @@ async function begin({ request, start, session, collaborators: c, upgraded }: Dr
   await c.resume.stopStrays(session.store, runtime.actors);
   if (start.added.length > 0) {
     const tiers = start.added.map((t) => ({ id: t.id, dependsOn: t.dependsOn }));
-    runtime.send(key, { type: 'experiment.tiers_added', data: { tiers, start: { config: start.config, configDir: start.configDir }, operator } }, 'operator');
+    runtime.send(key, { type: 'experiment.tiers_added', data: { tiers, start: { config: start.config, configDir: start.configDir, fingerprint: start.fingerprint }, operator } }, 'operator');
   }
   let resets: string[] = [];
   if (request.from) {
-    const scope = { key, store: session.store, actors: runtime.actors, paths: session.paths, operator };
+    const scope = { key, store: session.store, actors: runtime.actors, paths: session.paths, operator, repo: session.repo };
     const { applied, events } = await resetEvents(scope, planResets(scope, request.from));
     runtime.sendAll(events);
     resets = describeResets(applied, key);
@@ -275,23 +275,26 @@ async function begin({ request, start, session, collaborators: c, upgraded }: Dr
   return resets;
 }
 
-/** `--until-*`: an effect is held when its actor has reached the named state of its level (pure). */
-function holdAt(until: UntilSpec): (request: EffectRequest, actor: ReplayedActor) => boolean {
-  return (request, actor) => until[actor.entry.id as keyof UntilSpec] === request.state;
-}
-
-function finish({ request, session }: Drive, runtime: Runtime, resets: string[]): ExperimentOutcome {
+function finish({ request, session, holds }: Drive, runtime: Runtime, resets: string[]): ExperimentOutcome {
   const experiment = runtime.actors.get(session.key)!;
   if (request.signal?.aborted && !isFinal(experiment.snapshot)) {
     runtime.send(session.key, { type: 'operator.interrupted', data: { operator: session.operator, signal: String(request.signal.reason) } }, 'operator');
     throw new InterruptedError(session.key, String(request.signal.reason));
   }
   const value = String(experiment.snapshot.value);
-  if (value === 'exp_failed') throw new ExperimentFailedError(session.key, contextOf(experiment, 'experiment').failure?.message ?? 'unknown reason');
-  if (!isFinal(experiment.snapshot) && runtime.held.size > 0 && request.until) {
-    runtime.send(session.key, { type: 'operator.paused', data: { until: request.until, held: runtime.held.size, operator: session.operator } }, 'operator');
-    return outcomeOf(session, { held: runtime.held.size, resets });
+  if (value === 'exp_failed') throw new ExperimentFailedError(session.key, failureReason(session, contextOf(experiment, 'experiment').failure?.message));
+  const held = holds?.heldActors(runtime.actors).length ?? 0;
+  if (!isFinal(experiment.snapshot) && held > 0 && request.until) {
+    runtime.send(session.key, { type: 'operator.paused', data: { until: request.until, held, operator: session.operator } }, 'operator');
+    return outcomeOf(session, { held, resets });
   }
   if (!isFinal(experiment.snapshot)) throw new Error(`experiment ${session.key} stopped in ${value} with nothing left to run; this is a bug`);
   return outcomeOf(session, { resets });
+}
+
+/** Why the experiment failed, in terms of its tiers (failFast) or its own failed step. */
+function failureReason(session: Session, own: string | undefined): string {
+  const tiers = outcomeSummary(session).failedTiers;
+  if (tiers.length > 0) return `${tiers.map((t) => `tier ${t.tier} failed (${t.reason})`).join('; ')}${session.config.failFast ? '; failFast is set, so the experiment fails with it' : ''}`;
+  return own ?? 'unknown reason';
 }

@@ -1,7 +1,8 @@
 import type { EffectContext, EffectResult, ReplayedActor } from '../engine/index.js';
 import type { ExperimentConfig, SubtestConfig, TierConfig } from '../schemas/config.js';
 import type { Operator } from '../schemas/events.js';
-import { preparedRepo, type ExperimentLog, type PreparedRepo } from './log.js';
+import type { ExperimentLog, PreparedRepo } from './log.js';
+import { readyRepo } from './setup/repo.js';
 import type { ExperimentPaths } from './paths.js';
 
 /**
@@ -20,13 +21,20 @@ export interface Session {
   readonly actors: ReadonlyMap<string, ReplayedActor>;
   /** Who drives this session: recorded on the operator events it causes. */
   readonly operator: Operator;
-  /** The task repository (the recorded output of `prepareRepository`), read from the log once. */
-  repo(): PreparedRepo;
+  /** The task repository (the recorded output of `prepareRepository`, prepared again if the folder lost it), once per session. */
+  repo(): Promise<PreparedRepo>;
 }
 
 export function createSession(fields: Omit<Session, 'repo'>): Session {
-  let repo: PreparedRepo | null = null;
-  return { ...fields, repo: () => (repo ??= preparedRepo(fields.store, fields.key)) };
+  let repo: Promise<PreparedRepo> | null = null;
+  return {
+    ...fields,
+    repo: () => {
+      repo ??= readyRepo(fields);
+      repo.catch(() => (repo = null)); // a failure is tried again by the next effect that needs it
+      return repo;
+    },
+  };
 }
 
 /** An effect implementation of a collaborator. */

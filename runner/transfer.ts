@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { verifyLog, type MachineChange, type VerifyReport } from '../engine/index.js';
 import { parseExport } from '../store/export.js';
 import { ImportError } from '../store/import-rows.js';
@@ -7,6 +8,9 @@ import type { ImportedRow } from '../store/types.js';
 import { ExpctlError } from '../util/errors.js';
 import { lifecycleCodec } from './codec.js';
 import { openExperimentLog } from './log.js';
+import { actorsFromStates } from './finalization/recorded.js';
+import { writeResultsFromLog } from './finalization/rebuild.js';
+import { experimentPaths } from './paths.js';
 import { lifecycleRegistry } from './registry.js';
 
 /** What an import added to a log. */
@@ -48,6 +52,8 @@ export function importExperiment(file: string, target: string): Imported {
   try {
     if (store.head(key)) throw alreadyThere(key, target);
     attempt(() => store.importRows(key, rows), located);
+    // the results folder gets the experiment's result files and reports, written from the log
+    writeResultsFromLog({ key, store, actors: actorsFromStates(store.latestStates(key).streams) }, experimentPaths(dirname(target), key));
   } finally {
     store.close();
   }

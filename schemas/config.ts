@@ -24,22 +24,42 @@ const RateLimit = z
     exitCode: z.int().min(1).max(255).optional(),
     outputPattern: Pattern.optional(),
     defaultWaitSeconds: z.number().positive().default(60),
+    /** A successful exit (0) whose output matches `outputPattern` counts as a rate limit too (default: it does not). */
+    matchOnSuccess: z.boolean().default(false),
+    /** Rate-limit waits in a row before the run fails. */
+    maxRetries: z.int().min(0).max(1000).default(10),
+    /** Total wait (s) across those retries before the run fails. */
+    maxWaitSeconds: z.number().positive().default(3600),
   })
   .refine((r) => r.exitCode !== undefined || r.outputPattern !== undefined, {
     message: 'set exitCode, outputPattern or both, so a rate limit can be recognised',
   });
 
+const EnvName = z.string().regex(/^[^=\0]+$/, 'is not an environment variable name (empty, or with "=" or a NUL byte)');
+
+/**
+ * Names of environment variables the command gets from the driver's
+ * environment, such as API keys: their values are never written anywhere
+ * (only a salted scrypt digest, to detect a change); a missing one is a
+ * config error.
+ */
+const SecretEnv = z.array(EnvName).default([]).refine((names) => new Set(names).size === names.length, 'names a variable twice');
+
+const Env = z
+  .record(z.string(), ProcessString)
+  .default({})
+  .superRefine((env, ctx) => {
+    for (const name of Object.keys(env)) {
+      if (!EnvName.safeParse(name).success) ctx.addIssue({ code: 'custom', path: [name], message: 'is not an environment variable name (empty, or with "=" or a NUL byte)' });
+    }
+  });
+
 const Agent = z.strictObject({
   command: Command,
   timeoutSeconds: z.number().positive().default(600),
-  env: z
-    .record(z.string(), ProcessString)
-    .default({})
-    .superRefine((env, ctx) => {
-      for (const name of Object.keys(env)) {
-        if (!/^[^=\0]+$/.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: 'is not an environment variable name (empty, or with "=" or a NUL byte)' });
-      }
-    }),
+  /** Extra environment, recorded in the log and results: no secrets here (see secretEnv). */
+  env: Env,
+  secretEnv: SecretEnv,
   rateLimit: RateLimit.optional(),
 });
 
@@ -47,6 +67,7 @@ const Judge = z.strictObject({
   id: Id.optional(),
   command: Command,
   timeoutSeconds: z.number().positive().default(300),
+  secretEnv: SecretEnv,
 });
 
 const Resources = z.strictObject({

@@ -51,6 +51,8 @@ export const EffectFailed = z.strictObject({
     retryable: z.boolean(),
     /** Present when the failure was a rate limit: retry at this time (epoch ms), not before. */
     rateLimit: z.strictObject({ retryAt: z.number(), reason: z.string().optional() }).optional(),
+    /** What the failed attempt produced that must not be lost (e.g. the spend of an agent that was rate limited). Since schema 2. */
+    output: z.unknown().optional(),
   }),
 });
 

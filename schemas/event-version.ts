@@ -3,4 +3,4 @@
  * Apart from the schemas, so what only needs the number (reading states,
  * checking a log's rows are not from a newer expctl) loads no zod.
  */
-export const EVENT_SCHEMA_VERSION = 1;
+export const EVENT_SCHEMA_VERSION = 2;

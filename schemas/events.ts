@@ -48,8 +48,8 @@ export const TiersAdded = z.strictObject({
   type: z.literal('experiment.tiers_added'),
   data: z.strictObject({
     tiers: z.array(z.strictObject({ id: z.string(), dependsOn: z.array(z.string()) })),
-    /** The config the experiment continues with (what `resume` uses from now on). */
-    start: z.strictObject({ config: z.unknown(), configDir: z.string() }),
+    /** The config the experiment continues with (what `resume` uses from now on), and its fingerprint (since schema 2). */
+    start: z.strictObject({ config: z.unknown(), configDir: z.string(), fingerprint: z.unknown().optional() }),
     operator: Operator,
   }),
 });

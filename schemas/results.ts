@@ -1,27 +1,27 @@
 import { z } from 'zod';
-import { Id } from './ids.js';
+import { ExperimentKey, Id } from './ids.js';
 
-/** What a judge command prints on stdout (docs/design.md §6). Extra fields are kept. */
+/** What a judge command prints on stdout (docs/design.md §6). Extra fields are kept; an optional field may be null (as if absent). */
 export const JudgeVerdict = z.looseObject({
   score: z.number().min(0).max(1),
   passed: z.boolean(),
-  grade: z.enum(['S', 'A', 'B', 'C', 'D', 'F']).optional(),
-  reasoning: z.string().optional(),
-  criteria: z.record(z.string(), z.unknown()).optional(),
+  grade: z.enum(['S', 'A', 'B', 'C', 'D', 'F']).nullish(),
+  reasoning: z.string().nullish(),
+  criteria: z.record(z.string(), z.unknown()).nullish(),
 });
 export type JudgeVerdict = z.infer<typeof JudgeVerdict>;
 
 /** The optional last JSON line of an agent's stdout. Missing values are unknown, not zero. */
 export const AgentUsage = z.looseObject({
-  tokens: z.union([z.int().nonnegative(), z.looseObject({ input: z.int().nonnegative().optional(), output: z.int().nonnegative().optional(), total: z.int().nonnegative().optional() })]).optional(),
-  costUsd: z.number().nonnegative().optional(),
+  tokens: z.union([z.int().nonnegative(), z.looseObject({ input: z.int().nonnegative().nullish(), output: z.int().nonnegative().nullish(), total: z.int().nonnegative().nullish() })]).nullish(),
+  costUsd: z.number().nonnegative().nullish(),
 });
 export type AgentUsage = z.infer<typeof AgentUsage>;
 
 const Unknown = <T extends z.ZodType>(t: T) => t.nullable();
 
 export const RunResult = z.strictObject({
-  experiment: Id,
+  experiment: ExperimentKey,
   tier: Id,
   subtest: Id,
   run: z.int().positive(),
@@ -37,6 +37,8 @@ export const RunResult = z.strictObject({
     costUsd: Unknown(z.number().nonnegative()),
   }),
   diff: z.strictObject({ filesChanged: z.int().nonnegative(), insertions: z.int().nonnegative(), deletions: z.int().nonnegative() }),
+  /** What every agent execution of the run spent, retries and rate-limited attempts included (`agent` is the last one). */
+  spend: z.strictObject({ costUsd: Unknown(z.number().nonnegative()), tokens: Unknown(z.int().nonnegative()) }),
   durationMs: z.number().nonnegative(),
 });
 export type RunResult = z.infer<typeof RunResult>;
@@ -53,7 +55,10 @@ export const SubtestResult = z.strictObject({
   score: Stats,
   /** 1 − coefficient of variation of the scores, clamped to 0..1 (1 = every run scored the same). */
   consistency: z.number().min(0).max(1),
+  /** Mean spend per run with a known cost (every agent execution of the run, failed runs too). */
   meanCostUsd: Unknown(z.number().nonnegative()),
+  /** What every agent execution of the subtest's runs spent, retries and failed runs included. */
+  totalCostUsd: Unknown(z.number().nonnegative()),
   totalTokens: Unknown(z.int().nonnegative()),
   durationMs: z.strictObject({ total: z.number().nonnegative(), mean: z.number().nonnegative() }),
 });
@@ -69,15 +74,19 @@ export const TierResult = z.strictObject({
   best: z.strictObject({ subtest: Id, reason: z.string() }).nullable(),
   passRate: z.number().min(0).max(1),
   meanCostUsd: Unknown(z.number().nonnegative()),
+  totalCostUsd: Unknown(z.number().nonnegative()),
+  totalTokens: Unknown(z.int().nonnegative()),
   costOfPass: CostOfPass,
   durationMs: z.number().nonnegative(),
 });
 export type TierResult = z.infer<typeof TierResult>;
 
 export const ExperimentResult = z.strictObject({
-  experiment: Id,
+  experiment: ExperimentKey,
   configHash: z.string(),
   tiers: z.array(TierResult),
   frontier: z.strictObject({ tier: Id, costOfPass: CostOfPass }).nullable(),
+  totalCostUsd: Unknown(z.number().nonnegative()),
+  totalTokens: Unknown(z.int().nonnegative()),
 });
 export type ExperimentResult = z.infer<typeof ExperimentResult>;

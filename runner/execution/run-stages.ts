@@ -19,7 +19,7 @@ export const runStages: Record<'createRunDir' | 'createWorktree' | 'applyResourc
 
   async createWorktree(ctx, session) {
     const { paths } = runContext(ctx, session);
-    const { repoDir, commit } = session.repo();
+    const { repoDir, commit } = await session.repo();
     await addWorktree(repoDir, paths.workspace, commit);
     return { output: { workspace: paths.workspace, commit } };
   },

@@ -1,13 +1,10 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, relative } from 'node:path';
 import { outputOf } from '../../engine/index.js';
-import { contextOf, RUN_COMPLETED } from '../../machines/index.js';
+import { contextOf } from '../../machines/index.js';
 import { selectBest } from '../../results/aggregate.js';
-import { experimentReport, experimentSummary, runReport, subtestReport, tierReport, tierSummary } from '../../results/markdown.js';
-import type { TierResult } from '../../schemas/results.js';
 import { removeWorktree } from '../../workspace/git.js';
 import { runContext } from '../execution/run-context.js';
-import type { RunnerEffect, Session } from '../session.js';
+import type { RunnerEffect } from '../session.js';
+import { writeExperimentFiles, writeExperimentSummary, writeRunReport, writeRunResult, writeSubtestFiles, writeTierFiles } from './files.js';
 import { completedSubtests, experimentResultOf, runResultOf, runStates, subtestOf, tierResultOf } from './recorded.js';
 
 /**
@@ -35,30 +32,22 @@ export function createFinalization(): Finalization {
 /** A run's result (recorded outputs), its report, and the removal of its worktree. */
 const runEffects: Pick<Finalization, 'buildRunResult' | 'writeRunReport' | 'cleanupWorktree'> = {
   async buildRunResult(ctx, session) {
-    const run = runContext(ctx, session);
-    const result = runResultOf(session.key, run, ctx.history());
-    writeJson(run.paths.result, result);
+    const result = runResultOf(session.key, runContext(ctx, session), ctx.history());
+    writeRunResult(session.paths, result);
     return { output: { passed: result.passed, score: result.score } };
   },
 
   async writeRunReport(ctx, session) {
     const run = runContext(ctx, session);
-    const { paths } = run;
-    const result = runResultOf(session.key, run, ctx.history());
-    const rel = (file: string) => relative(paths.dir, file);
-    const links = {
-      prompt: rel(paths.prompt), agentStdout: rel(paths.stdout), agentStderr: rel(paths.stderr), diff: rel(paths.diff),
-      judges: result.judges.map((_, i) => rel(paths.judgeVerdict(i))), result: rel(paths.result),
-    };
-    writeText(paths.report, runReport(result, links));
-    return { output: { report: paths.report } };
+    writeRunReport(session.paths, runResultOf(session.key, run, ctx.history()));
+    return { output: { report: run.paths.report } };
   },
 
   async cleanupWorktree(ctx, session) {
     const { paths } = runContext(ctx, session);
     const passed = outputOf<{ passed: boolean }>(ctx.history(), 'buildRunResult')?.passed ?? false;
     if (!passed && session.config.keepFailedWorkspaces) return { output: { removed: false, kept: paths.workspace } };
-    await removeWorktree(session.repo().repoDir, paths.workspace);
+    await removeWorktree((await session.repo()).repoDir, paths.workspace);
     return { output: { removed: true } };
   },
 };
@@ -68,12 +57,7 @@ const parentEffects: Pick<Finalization, 'aggregateSubtest' | 'selectBestSubtest'
   async aggregateSubtest(ctx, session) {
     const { tier, subtest } = contextOf(ctx.actor, 'subtest');
     const { result } = subtestOf(session, tier, subtest);
-    const paths = session.paths.subtest(tier, subtest);
-    writeJson(paths.result, result);
-    const runs = runStates(session, tier, subtest).map(({ run, state }) => ({
-      run, state, report: state === RUN_COMPLETED ? relative(paths.dir, session.paths.run(tier, subtest, run).report) : null,
-    }));
-    writeText(paths.report, subtestReport(result, runs));
+    writeSubtestFiles(session.paths, result, runStates(session, tier, subtest));
     return { output: { passRate: result.passRate, medianScore: result.score.median, totalTokens: result.totalTokens } };
   },
 
@@ -84,7 +68,7 @@ const parentEffects: Pick<Finalization, 'aggregateSubtest' | 'selectBestSubtest'
 
   async writeTierReport(ctx, session) {
     const { tier } = contextOf(ctx.actor, 'tier');
-    writeTierFiles(session, tierResultOf(session, tier, 'completed'));
+    writeTierFiles(session.paths, tierResultOf(session, tier, 'completed'));
     return { output: { report: session.paths.tier(tier).report } };
   },
 
@@ -98,34 +82,13 @@ const experimentEffects: Pick<Finalization, 'writeExperimentReports' | 'complete
   async writeExperimentReports(_ctx, session) {
     const result = experimentResultOf(session);
     // a failed tier never wrote its own reports: they are written here, so the experiment report's links resolve
-    for (const tier of result.tiers) if (tier.outcome === 'failed') writeTierFiles(session, tier);
-    writeJson(session.paths.result, result);
-    const rel = (file: string) => relative(session.paths.dir, file);
-    const tiers = result.tiers.map(({ tier }) => ({ tier, report: rel(session.paths.tier(tier).report), summary: rel(session.paths.tier(tier).summary) }));
-    writeText(session.paths.report, experimentReport(result, tiers));
+    for (const tier of result.tiers) if (tier.outcome === 'failed') writeTierFiles(session.paths, tier);
+    writeExperimentFiles(session.paths, result);
     return { output: { report: session.paths.report, frontier: result.frontier } };
   },
 
   async completeExperiment(_ctx, session) {
-    writeText(session.paths.summary, experimentSummary(experimentResultOf(session)));
+    writeExperimentSummary(session.paths, experimentResultOf(session));
     return { output: { summary: session.paths.summary } };
   },
 };
-
-/** A tier's result.json, report and summary. */
-function writeTierFiles(session: Session, result: TierResult): void {
-  const paths = session.paths.tier(result.tier);
-  writeJson(paths.result, result);
-  const links = result.subtests.map((s) => ({ subtest: s.subtest, report: relative(paths.dir, session.paths.subtest(result.tier, s.subtest).report) }));
-  writeText(paths.report, tierReport(result, links));
-  writeText(paths.summary, tierSummary(result));
-}
-
-function writeJson(file: string, value: unknown): void {
-  writeText(file, `${JSON.stringify(value, null, 2)}\n`);
-}
-
-function writeText(file: string, text: string): void {
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, text);
-}

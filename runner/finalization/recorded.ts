@@ -1,8 +1,8 @@
-import { isEvent, outputOf, type ReplayedActor } from '../../engine/index.js';
+import { EffectFailure, isEvent, outputOf } from '../../engine/index.js';
 import { contextOf, RUN_COMPLETED } from '../../machines/index.js';
-import { experimentResult, knownCostRuns, subtestResult, tierResult, type TierSubtest } from '../../results/aggregate.js';
+import { experimentResult, knownCostRuns, subtestResult, tierResult, type RunSpend, type TierSubtest } from '../../results/aggregate.js';
 import { RunResult, type ExperimentResult, type TierResult } from '../../schemas/results.js';
-import type { StoredRow } from '../../store/types.js';
+import type { StoredRow, StreamState } from '../../store/types.js';
 import type { ExperimentLog } from '../log.js';
 import { streams } from '../streams.js';
 
@@ -13,11 +13,29 @@ import { streams } from '../streams.js';
  * gives the same results, whenever and wherever they are computed.
  */
 
-/** What results are computed from: the log and the live (or replayed) actors of one experiment. */
+/** What results read of an actor: its machine, state and context (a live or replayed actor, or a stream's latest recorded state). */
+export interface ResultActor {
+  stream: string;
+  entry: { id: string };
+  snapshot: { value: unknown; context: unknown };
+}
+
+/** What results are computed from: the log and the actors of one experiment. */
 export interface ResultScope {
   key: string;
   store: ExperimentLog;
-  actors: ReadonlyMap<string, ReplayedActor>;
+  actors: ReadonlyMap<string, ResultActor>;
+}
+
+/** The actors as their streams' latest rows record them: enough for results, no replay. */
+export function actorsFromStates(states: readonly StreamState[]): Map<string, ResultActor> {
+  return new Map(states.map((s) => [s.stream, { stream: s.stream, entry: { id: s.machine.slice(0, s.machine.indexOf('@')) }, snapshot: { value: s.state, context: s.context } }]));
+}
+
+/** Whether the experiment's results can be computed: its tiers are done and it has moved past them. */
+export function resultsAvailable(scope: Pick<ResultScope, 'key' | 'actors'>): boolean {
+  const state = String(scope.actors.get(scope.key)?.snapshot.value);
+  return ['exp_tiers_complete', 'exp_reports_generated', 'exp_complete'].includes(state);
 }
 
 type AgentOutput = RunResult['agent'];
@@ -27,15 +45,21 @@ type JudgesOutput = { score: number; passed: boolean; grade: RunResult['grade'];
 /** A run's result from its stream: the outputs of runAgent, captureDiff and runJudges; its duration runs from its creation to its verdict. */
 export function runResultOf(key: string, { tier, subtest, run }: { tier: string; subtest: string; run: number }, history: readonly StoredRow[]): RunResult {
   const created = history[0]!;
-  const agent = outputOf<AgentOutput>(history, 'runAgent')!;
-  const diff = outputOf<DiffOutput>(history, 'captureDiff')!;
-  const judged = outputOf<JudgesOutput>(history, 'runJudges')!;
+  const recorded = <T>(effect: string): T => {
+    const output = outputOf<T>(history, effect);
+    if (output === undefined || output === null) throw new EffectFailure(`run ${tier}/${subtest}/${run} has no recorded output of ${effect}, so it has no result`, false);
+    return output;
+  };
+  const agent = recorded<AgentOutput>('runAgent');
+  const diff = recorded<DiffOutput>('captureDiff');
+  const judged = recorded<JudgesOutput>('runJudges');
   const verdictAt = lastCompletion(history, 'runJudges')!.at;
   return RunResult.parse({
     experiment: key, tier, subtest, run,
     passed: judged.passed, score: judged.score, grade: judged.grade, judges: judged.verdicts,
     agent: { exitCode: agent.exitCode, timedOut: agent.timedOut, durationMs: agent.durationMs, tokens: agent.tokens, costUsd: agent.costUsd },
     diff: { filesChanged: diff.filesChanged, insertions: diff.insertions, deletions: diff.deletions },
+    spend: runSpendOf(history),
     durationMs: between(created.at, verdictAt),
   });
 }
@@ -49,13 +73,39 @@ export function runStates(scope: ResultScope, tier: string, subtest: string): { 
   }));
 }
 
-/** A subtest's result from the recorded results of its runs that completed; the others count as failed. */
+/**
+ * What a run's agent spent in all: every execution whose usage the log
+ * records (each completed attempt's output, and what a failed attempt, such
+ * as a rate-limited one, recorded with its failure).
+ */
+export function runSpendOf(history: readonly StoredRow[]): RunSpend {
+  const usages: Usage[] = [];
+  for (const { event } of history) {
+    if (isEvent(event, 'effect.completed') && event.data.effect === 'runAgent') usages.push(event.data.output as Usage);
+    if (isEvent(event, 'effect.failed') && event.data.effect === 'runAgent' && event.data.output) usages.push(event.data.output as Usage);
+  }
+  const known = (values: (number | null | undefined)[]) => {
+    const numbers = values.filter((v): v is number => typeof v === 'number');
+    return numbers.length === 0 ? null : numbers.reduce((a, b) => a + b, 0);
+  };
+  return { costUsd: known(usages.map((u) => u?.costUsd)), tokens: known(usages.map((u) => u?.tokens)) };
+}
+
+type Usage = { costUsd?: number | null; tokens?: number | null } | null;
+
+/** A subtest's result from the recorded results of its runs that completed (the others count as failed), and what all of them spent. */
 export function subtestOf(scope: ResultScope, tier: string, subtest: string): TierSubtest {
   const states = runStates(scope, tier, subtest);
-  const runs = states
-    .filter((s) => s.state === RUN_COMPLETED)
-    .map((s) => runResultOf(scope.key, { tier, subtest, run: s.run }, scope.store.readStream(streams.run(scope.key, tier, subtest, s.run))));
-  return { result: subtestResult({ tier, subtest, runs, failedRuns: states.length - runs.length }), knownCostRuns: knownCostRuns(runs) };
+  const runs: RunResult[] = [];
+  const spend: RunSpend[] = [];
+  for (const { run, state } of states) {
+    const stream = streams.run(scope.key, tier, subtest, run);
+    if (!scope.actors.has(stream)) continue;
+    const history = scope.store.readStream(stream);
+    spend.push(runSpendOf(history));
+    if (state === RUN_COMPLETED) runs.push(runResultOf(scope.key, { tier, subtest, run }, history));
+  }
+  return { result: subtestResult({ tier, subtest, runs, failedRuns: states.length - runs.length, spend }), knownCostRuns: knownCostRuns(spend) };
 }
 
 /** The subtests of a tier that were created, with their results. */

@@ -6,7 +6,7 @@ import type { LifecycleEvent } from '../../schemas/events.js';
 import { Id } from '../../schemas/ids.js';
 import type { AppendRow, StoredRow } from '../../store/types.js';
 import { ExpctlError, UsageError } from '../../util/errors.js';
-import { loadVerified, type ExperimentLog } from '../log.js';
+import { loadVerified, preparedRepo, type ExperimentLog } from '../log.js';
 import { currentOperator } from '../operator.js';
 import { experimentPaths } from '../paths.js';
 import { lifecycleRegistry } from '../registry.js';
@@ -129,7 +129,7 @@ function copyFiles(fromDir: string, toDir: string): void {
  */
 async function keepWorkspacesConsistent(store: ExperimentLog, registry: Registry, key: string, resultsDir: string, operator: ReturnType<typeof currentOperator>): Promise<string[]> {
   const { actors } = loadVerified(store, key, registry);
-  const scope = { key, store, paths: experimentPaths(resultsDir, key) };
+  const scope = { key, store, paths: experimentPaths(resultsDir, key), repo: async () => preparedRepo(store, key) };
   const moved: string[] = [];
   for (const run of [...actors.values()].filter((a) => a.entry.id === 'run')) {
     const state = String(run.snapshot.value);

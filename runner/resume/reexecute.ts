@@ -4,8 +4,8 @@ import { contextOf, experimentMachine, identityOf, parentOf, runMachine, tierMac
 import type { Operator } from '../../schemas/events.js';
 import { UsageError } from '../../util/errors.js';
 import { addWorktree, resetWorkspace } from '../../workspace/git.js';
-import { resumeTarget, waitingState } from '../actor-tree.js';
-import { preparedRepo, type ExperimentLog } from '../log.js';
+import { positionOf, resumeTarget, stateIndex, waitingState } from '../actor-tree.js';
+import type { ExperimentLog, PreparedRepo } from '../log.js';
 import type { ExperimentPaths } from '../paths.js';
 import { retriedNotice, type OperatorEvent } from './resume.js';
 
@@ -72,6 +72,8 @@ export function runPassed(store: ExperimentLog, run: ReplayedActor): boolean | n
 }
 
 function matches(scope: ResetScope, actor: ReplayedActor, spec: FromSpec): boolean {
+  // only actors at or past the state go back; the others carry on as they are
+  if (positionOf(actor) < stateIndex(actor, spec.state)) return false;
   const c = identityOf(actor);
   if (spec.tiers && !spec.tiers.includes(c.tier ?? '')) return false;
   if (spec.subtests && !spec.subtests.includes(c.subtest ?? '')) return false;
@@ -117,7 +119,7 @@ function isPastWaiting(parent: ReplayedActor): boolean {
  * operator event), after restoring the workspace of every run sent back past
  * its workspace steps, so only the work after the state is redone.
  */
-export async function resetEvents(scope: ResetScope & { paths: ExperimentPaths; operator: Operator }, steps: ResetStep[]): Promise<{ applied: ResetStep[]; events: OperatorEvent[] }> {
+export async function resetEvents(scope: ResetScope & { paths: ExperimentPaths; operator: Operator; repo: () => Promise<PreparedRepo> }, steps: ResetStep[]): Promise<{ applied: ResetStep[]; events: OperatorEvent[] }> {
   const applied: ResetStep[] = [];
   for (const step of steps) {
     const actor = scope.actors.get(step.stream)!;
@@ -145,7 +147,7 @@ export const MID_WORKSPACE_STATES = RUN_ORDER.filter((s) => after(s, 'run_worktr
  * can (uncommitted resources: re-apply them; the agent's uncommitted changes of
  * a lost workspace: run the agent again). Returns the state to reset to.
  */
-export async function restoreWorkspace(scope: { key: string; store: ExperimentLog; paths: ExperimentPaths }, run: ReplayedActor, to: string): Promise<string> {
+export async function restoreWorkspace(scope: { key: string; store: ExperimentLog; paths: ExperimentPaths; repo: () => Promise<PreparedRepo> }, run: ReplayedActor, to: string): Promise<string> {
   if (!after(to, 'run_worktree_created')) return to;
   const history = scope.store.readStream(run.stream);
   const commit = (effect: string) => outputOf<{ commit: string }>(history, effect)?.commit;
@@ -156,7 +158,7 @@ export async function restoreWorkspace(scope: { key: string; store: ExperimentLo
   const target = after(to, 'run_agent_complete') ? commit('commitChanges') : after(to, 'run_config_committed') ? commit('commitResources') : commit('createWorktree');
   if (!target) return restoreWorkspace(scope, run, 'run_dir_created');
   if (present) await resetWorkspace(workspace, target);
-  else await addWorktree(preparedRepo(scope.store, scope.key).repoDir, workspace, target);
+  else await addWorktree((await scope.repo()).repoDir, workspace, target);
   return to === 'run_resources_applied' ? 'run_worktree_created' : to;
 }
 

@@ -38,7 +38,23 @@ export function environmentIssues(config: ExperimentConfig, configDir: string): 
   );
   issues.push(...commandIssues('agent.command', config.agent.command, configDir));
   config.judges.forEach((judge, i) => issues.push(...commandIssues(`judges[${i}].command`, judge.command, configDir)));
+  issues.push(...secretIssues('agent.secretEnv', config.agent.secretEnv));
+  config.judges.forEach((judge, i) => issues.push(...secretIssues(`judges[${i}].secretEnv`, judge.secretEnv)));
   return issues;
+}
+
+/** A secret the config names must be in the driver's environment (its value is never recorded, so it cannot come from anywhere else). */
+function secretIssues(path: string, names: readonly string[]): ConfigIssue[] {
+  return names.flatMap((name, i) => (process.env[name] === undefined ? [{ path: `${path}[${i}]`, message: `$${name} is not set in this environment; export it before running (expctl never records its value)` }] : []));
+}
+
+const SECRET_LOOKING = /(key|token|secret|password|passwd|credential)/i;
+
+/** Names in `agent.env` that look like secrets: their values would be recorded (config, log, export). */
+export function configWarnings(config: ExperimentConfig): string[] {
+  return Object.keys(config.agent.env)
+    .filter((name) => SECRET_LOOKING.test(name))
+    .map((name) => `agent.env.${name} looks like a secret, and agent.env values are recorded in the log, config.json and exports; list it in agent.secretEnv and export it in your shell instead`);
 }
 
 function commandIssues(path: string, argv: readonly string[], configDir: string): ConfigIssue[] {

@@ -1,3 +1,4 @@
+import { EVENT_SCHEMA_VERSION } from '../../schemas/event-version.js';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -111,7 +112,7 @@ describe('export and import (docs/design.md §7: round trip through another resu
     const [header, ...rest] = source.lines;
     const rows = rest.filter(Boolean).map((l) => JSON.parse(l) as ImportedRow);
     const head = read(source.resultsDir, (s) => s.head('exp-1')!);
-    expect(JSON.parse(header!)).toEqual({ format: 'expctl-log', formatVersion: 1, experiment: 'exp-1', rows: head.rows, headHash: head.headHash, eventSchema: 1 });
+    expect(JSON.parse(header!)).toEqual({ format: 'expctl-log', formatVersion: 1, experiment: 'exp-1', rows: head.rows, headHash: head.headHash, eventSchema: EVENT_SCHEMA_VERSION });
     expect(Object.keys(JSON.parse(header!))).toEqual(['format', 'formatVersion', 'experiment', 'rows', 'headHash', 'eventSchema']);
     expect(rows).toHaveLength(head.rows);
     expect(source.lines.at(-1)).toBe('');

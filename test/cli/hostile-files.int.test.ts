@@ -1,3 +1,4 @@
+import { EVENT_SCHEMA_VERSION } from '../../schemas/event-version.js';
 /**
  * Hostile files, through the built CLI (`npm run build` first; `npm test` does it).
  *
@@ -126,7 +127,7 @@ const corruptions: Corruption[] = [
       return { seq };
     },
     code: 1,
-    problem: (_f, seq) => `row seq ${seq} (stream exp-1/T0, version 1) cannot be read: it was written with event schema 99, newer than this expctl's 1; upgrade expctl`,
+    problem: (_f, seq) => `row seq ${seq} (stream exp-1/T0, version 1) cannot be read: it was written with event schema 99, newer than this expctl's ${EVENT_SCHEMA_VERSION}; upgrade expctl`,
   },
 ];
 

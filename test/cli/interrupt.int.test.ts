@@ -34,7 +34,8 @@ describe('SIGINT and SIGTERM through the CLI (docs/design.md §2.6)', () => {
     const stopped = await child.result;
     expect(stopped.code).toBe(code);
     expect(stopped.stderr).toContain(`interrupted by ${signal}`);
-    expect(stopped.stderr).toContain('expctl resume exp-1');
+    // the command to continue names this results directory (not ./results), ready to paste
+    expect(stopped.stderr).toContain(`\`expctl --results-dir ${resultsDir} resume exp-1\``);
     for (const agent of agents) expect(isAlive(agent.pid), `agent ${agent.pid} still running`).toBe(false);
     // docs/design.md §4/§8: durations are recorded for interrupted work too, in the metrics file written at exit
     const metrics = readFileSync(metricsFile, 'utf8');

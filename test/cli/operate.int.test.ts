@@ -63,7 +63,7 @@ describe('early stops: --until-* (docs/design.md §2.6)', () => {
     const { config, run } = setup();
     const bad = await run('run', config, '--until-tier', 'tier_done');
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('error: --until-tier: unknown state "tier_done"');
+    expect(bad.stderr).toContain('error: --until-tier: "tier_done" is not a state tiers can be stopped at');
     expect(bad.stderr).toContain('hint: valid states: tier_pending, tier_config_loaded');
   });
 });

@@ -18,7 +18,7 @@ describe('machines are pure (I4)', () => {
 
   it('each machine has an id, a version and a definition hash', () => {
     expect([...lifecycleRegistry.values()].map((m) => m.ref)).toEqual([
-      expect.stringMatching(/^experiment@1#[0-9a-f]{16}$/),
+      expect.stringMatching(/^experiment@2#[0-9a-f]{16}$/),
       expect.stringMatching(/^tier@1#[0-9a-f]{16}$/),
       expect.stringMatching(/^subtest@1#[0-9a-f]{16}$/),
       expect.stringMatching(/^run@1#[0-9a-f]{16}$/),

@@ -5,8 +5,10 @@ import { ExperimentResult, type JudgeVerdict, RunResult, SubtestResult, TierResu
 
 type RunOverrides = Partial<Omit<RunResult, 'agent'>> & { agent?: Partial<RunResult['agent']> };
 
+/** A run result; unless given, its spend is its one agent execution's. */
 function run(overrides: RunOverrides = {}): RunResult {
-  const { agent, ...rest } = overrides;
+  const { agent: agentOverrides, ...rest } = overrides;
+  const agent = { exitCode: 0, timedOut: false, durationMs: 100, tokens: 1000, costUsd: 0.01, ...agentOverrides };
   return RunResult.parse({
     experiment: 'demo-001',
     tier: 'T0',
@@ -16,8 +18,9 @@ function run(overrides: RunOverrides = {}): RunResult {
     score: 1,
     grade: null,
     judges: [{ score: 1, passed: true }],
-    agent: { exitCode: 0, timedOut: false, durationMs: 100, tokens: 1000, costUsd: 0.01, ...agent },
+    agent,
     diff: { filesChanged: 1, insertions: 2, deletions: 3 },
+    spend: { costUsd: agent.costUsd, tokens: agent.tokens },
     durationMs: 200,
     ...rest,
   });
@@ -130,7 +133,7 @@ describe('subtestResult', () => {
     expect(s).toEqual({
       tier: 'T0', subtest: '00-empty', runs: 3, completedRuns: 0, failedRuns: 3, passRate: 0,
       score: { mean: 0, median: 0, stdev: 0 }, consistency: 1,
-      meanCostUsd: null, totalTokens: null, durationMs: { total: 0, mean: 0 },
+      meanCostUsd: null, totalCostUsd: null, totalTokens: null, durationMs: { total: 0, mean: 0 },
     });
   });
 

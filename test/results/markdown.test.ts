@@ -19,6 +19,7 @@ function run(overrides: Partial<RunResult> = {}): RunResult {
     ],
     agent: { exitCode: 0, timedOut: false, durationMs: 12_345, tokens: null, costUsd: 0.0123 },
     diff: { filesChanged: 2, insertions: 10, deletions: 4 },
+    spend: { costUsd: 0.0123, tokens: null },
     durationMs: 15_000,
     ...overrides,
   });
@@ -132,7 +133,7 @@ describe('subtestReport', () => {
   });
 
   it('shows counts, pass rate, cost and score statistics', () => {
-    expect(report).toContain('| 3 | 2 | 1 | 50.0% | $0.0123 | unknown | 30.0 s | 15.0 s |');
+    expect(report).toContain('| 3 | 2 | 1 | 50.0% | $0.0123 | $0.0246 | unknown | 30.0 s | 15.0 s |');
     expect(report).toContain('| 0.55 | 0.55 | 0.42 | 0.23 |');
     expectWellFormedTables(report);
   });
@@ -163,7 +164,7 @@ describe('tierReport and tierSummary', () => {
   });
 
   it('shows the tier totals', () => {
-    expect(report).toContain('| completed | 50.0% | $0.0123 | $0.0246 | 42.0 s |');
+    expect(report).toContain('| completed | 50.0% | $0.0123 | $0.0246 | unknown | $0.0246 | 42.0 s |');
     expect(report).toContain('| [00-empty](00-empty/report.md) | 2 | 0 | 2 | 0.0% | n/a | n/a | n/a | n/a | unknown | unknown |');
     expectWellFormedTables(report);
   });

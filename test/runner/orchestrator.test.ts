@@ -131,7 +131,7 @@ describe('orchestrator (fake collaborators)', () => {
       .rejects.toMatchObject({ code: 'EXPCTL_CONFIG_CHANGED', message: expect.stringContaining('runsPerSubtest (2 → 3)') });
   });
 
-  it('adds tiers to an unfinished experiment (additive), and refuses to add them to a complete one', async () => {
+  it('adds tiers to an unfinished experiment (additive), and to a complete one, which runs them and completes again', async () => {
     const dir = tempDir();
     const store = memoryLog();
     const resultsDir = join(dir, 'results');
@@ -145,6 +145,10 @@ describe('orchestrator (fake collaborators)', () => {
     expect(store.readStream('exp-1').filter((r) => r.event.type === 'experiment.tiers_added').map((r) => (r.event.data as { tiers: { id: string }[] }).tiers.map((t) => t.id))).toEqual([['T1', 'T2']]);
 
     const more = writeExperiment(dir, { tiers: [{ id: 'T0', subtests: [{ id: 'a' }, { id: 'b', resources: { files: { 'HINT.md': './hint.md' } } }] }, { id: 'T1', subtests: [{ id: 'a' }] }, { id: 'T2', dependsOn: ['T0', 'T1'], subtests: [{ id: 'a', resources: { inheritBaseline: true } }] }, { id: 'T3', subtests: [{ id: 'a' }] }] });
-    await expect(driveExperiment({ store, resultsDir, config: loadRunConfig(more), collaborators: fakes([]) })).rejects.toMatchObject({ code: 'EXPCTL_EXPERIMENT_COMPLETE' });
+    const again: string[] = [];
+    await expect(driveExperiment({ store, resultsDir, config: loadRunConfig(more), collaborators: fakes(again) })).resolves.toMatchObject({ state: 'exp_complete', alreadyComplete: false });
+    // only the new tier runs; the finished ones are not touched
+    expect(new Set(again.filter((l) => l.endsWith(':runAgent')).map((l) => l.split('/')[1]))).toEqual(new Set(['T3']));
+    expect(store.readStream('exp-1').filter((r) => r.event.type === 'experiment.tiers_added').map((r) => (r.event.data as { tiers: { id: string }[] }).tiers.map((t) => t.id))).toEqual([['T1', 'T2'], ['T3']]);
   });
 });

@@ -1,0 +1,71 @@
+import { resolve } from 'node:path';
+import type { ExperimentOutcome } from '../runner/index.js';
+import { ExpctlError } from '../util/errors.js';
+import type { Io } from './io.js';
+import { expctlCommand } from './shell.js';
+
+/** The results of a finished `run`/`resume` fail a gate: runs errored, a tier failed, or the pass rate is below `--min-pass-rate` (exit 1). */
+export class OutcomeGateError extends ExpctlError {
+  constructor(code: 'EXPCTL_RUNS_ERRORED' | 'EXPCTL_GATE_FAILED', message: string, hint: string) {
+    super(code, message, hint);
+  }
+}
+
+export interface OutcomeOptions {
+  json: boolean;
+  resultsDir: string;
+  /** `--min-pass-rate`: fail (exit 1) when fewer runs passed (0..1). */
+  minPassRate?: number;
+}
+
+const pct = (rate: number) => `${(rate * 100).toFixed(1)}%`;
+const usd = (x: number | null) => (x === null ? 'unknown' : `$${x.toFixed(4)}`);
+
+/**
+ * Print how a drive ended, then enforce the outcome: exit 0 only when no run
+ * errored, no tier failed and the pass rate meets `--min-pass-rate`; a
+ * judged run that did not pass is a result, not an error.
+ */
+export function reportOutcome(io: Io, outcome: ExperimentOutcome, options: OutcomeOptions): void {
+  const command = (...args: string[]) => expctlCommand(args, options.resultsDir, io.cwd);
+  const { summary } = outcome;
+  const gate = outcome.held > 0 ? null : gateOf(outcome, options.minPassRate, command);
+  if (options.json) {
+    const { key, state, dir, alreadyComplete, held, resets } = outcome;
+    io.out(`${JSON.stringify({ experiment: key, state, dir, alreadyComplete, held, resets, ...summary, ok: gate === null })}\n`);
+  } else printOutcome(io, outcome, command);
+  if (gate) throw gate;
+}
+
+function printOutcome(io: Io, outcome: ExperimentOutcome, command: (...args: string[]) => string): void {
+  const { summary } = outcome;
+  const r = summary.runs;
+  for (const line of outcome.resets) io.out(`re-executed: ${line}\n`);
+  if (outcome.held > 0) {
+    io.out(`experiment ${outcome.key} stopped as requested (${outcome.held} actor(s) wait at the --until state); \`${command('resume', outcome.key)}\` continues\n`);
+    return;
+  }
+  const head = outcome.alreadyComplete ? `experiment ${outcome.key} is already complete; nothing to run` : `experiment ${outcome.key} ${outcome.state === 'exp_complete' ? 'complete' : `ended in ${outcome.state}`}`;
+  io.out(`${head}: ${r.total} runs: ${r.passed} passed, ${r.notPassed} not passed, ${r.errored} errored${r.unfinished ? `, ${r.unfinished} unfinished` : ''} (pass rate ${pct(summary.passRate)}); spent ${usd(summary.spend.costUsd)}, ${summary.spend.tokens ?? 'unknown'} tokens\n`);
+  for (const t of summary.failedTiers) io.out(`  tier ${t.tier} failed: ${t.reason}\n`);
+  for (const e of summary.erroredRuns) io.out(`  run ${e.run} errored in ${e.state}: ${e.reason}\n`);
+  if (r.errored > summary.erroredRuns.length) io.out(`  … and ${r.errored - summary.erroredRuns.length} more errored runs: \`${command('status', outcome.key)}\`\n`);
+  io.out(`reports: ${resolve(outcome.dir, 'report.md')}\n         ${resolve(outcome.dir, 'summary.md')}\n`);
+  io.out(`status:  ${command('status', outcome.key)}\n`);
+}
+
+function gateOf(outcome: ExperimentOutcome, minPassRate: number | undefined, command: (...args: string[]) => string): OutcomeGateError | null {
+  const { summary, key } = outcome;
+  const r = summary.runs;
+  const problems = [
+    ...(r.errored > 0 ? [`${r.errored} of ${r.total} runs errored`] : []),
+    ...(summary.failedTiers.length > 0 ? [`tier${summary.failedTiers.length > 1 ? 's' : ''} ${summary.failedTiers.map((t) => t.tier).join(', ')} failed`] : []),
+  ];
+  if (problems.length > 0) {
+    return new OutcomeGateError('EXPCTL_RUNS_ERRORED', `experiment ${key} finished, but ${problems.join(' and ')}`, `see \`${command('status', key)}\`; \`${command('resume', key)}\` retries what errored (judged runs that did not pass are results, and are not retried)`);
+  }
+  if (minPassRate !== undefined && summary.passRate < minPassRate) {
+    return new OutcomeGateError('EXPCTL_GATE_FAILED', `experiment ${key}: pass rate ${pct(summary.passRate)} (${r.passed} of ${r.total} runs) is below --min-pass-rate ${pct(minPassRate)}`, `see \`${command('report', key)}\``);
+  }
+  return null;
+}
