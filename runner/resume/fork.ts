@@ -1,7 +1,7 @@
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AnyMachineSnapshot } from 'xstate';
-import { createStep, eventStep, lookupMachine, verifyLog, type Registry } from '../../engine/index.js';
+import { createStep, eventStep, lookupMachine, stateMeta, verifyLog, type Registry } from '../../engine/index.js';
 import type { LifecycleEvent } from '../../schemas/events.js';
 import { Id } from '../../schemas/ids.js';
 import type { AppendRow, StoredRow } from '../../store/types.js';
@@ -50,6 +50,7 @@ export async function forkExperiment(request: ForkRequest): Promise<ForkResult> 
   const actors: Actors = new Map();
   const rows: AppendRow[] = [];
   for (const row of store.readExperiment(source, { toSeq: at })) rows.push(copyRow(row, actors, registry, { source, key, fromDir: from.dir, toDir: to.dir }));
+  rows.push(...missingNotices(actors, registry, rows.at(-1)!.at));
   const forked: LifecycleEvent = { type: 'experiment.forked', data: { from: { experiment: source, seq: at }, operator } };
   rows.push(step(actors, registry, key, forked, new Date().toISOString(), 'operator'));
   copyFiles(from.dir, to.dir);
@@ -70,7 +71,33 @@ function checkFork(store: ExperimentLog, source: string, at: number, key: string
   if (store.head(key)) throw new ExpctlError('EXPCTL_EXISTS', `experiment ${key} already exists`, 'choose another id with --id NEW');
 }
 
-type Actors = Map<string, { snapshot: AnyMachineSnapshot | null; version: number; machine: string }>;
+type Actors = Map<string, { snapshot: AnyMachineSnapshot | null; version: number; machine: string; parent: string | null }>;
+
+/**
+ * A row of the source may be cut from the rest of its append: a child's
+ * transition to an outcome and the notice to its parent are one append, and
+ * `--at` can fall between them. The notices the engine would have appended
+ * with it are appended here (up the tree, as the engine does), so no parent
+ * waits for a child that already ended.
+ */
+function missingNotices(actors: Actors, registry: Registry, at: string): AppendRow[] {
+  const rows: AppendRow[] = [];
+  for (let found = true; found; ) {
+    found = false;
+    for (const [stream, actor] of actors) {
+      const parent = actor.parent ? actors.get(actor.parent) : undefined;
+      const outcome = actor.snapshot ? stateMeta(actor.snapshot).outcome : undefined;
+      const notice = lookupMachine(registry, actor.machine, stream).notices?.finished;
+      if (!parent?.snapshot || !outcome || !notice) continue;
+      const child = stream.slice(actor.parent!.length + 1);
+      const { expected, children } = parent.snapshot.context as { expected: string[]; children: Record<string, string> };
+      if (!expected.includes(child) || children[child] === outcome) continue;
+      rows.push(step(actors, registry, actor.parent!, { type: notice, data: { child, outcome } } as LifecycleEvent, at, 'child'));
+      found = true;
+    }
+  }
+  return rows;
+}
 
 /** Every string in a JSON value with `from` replaced by `to` (paths into the source's folder, wherever they appear). */
 function rebased<T>(value: T, from: string, to: string): T {
@@ -93,7 +120,7 @@ function copyRow(row: StoredRow, actors: Actors, registry: Registry, names: { so
     const input = row.stream === names.source ? { ...(event.data.input as object), experiment: names.key } : event.data.input;
     event = { type: 'actor.created', data: { input, parent: event.data.parent === null ? null : rename(event.data.parent) } };
   }
-  if (!actors.has(rename(row.stream))) actors.set(rename(row.stream), { snapshot: null, version: 0, machine: row.machine });
+  if (!actors.has(rename(row.stream))) actors.set(rename(row.stream), { snapshot: null, version: 0, machine: row.machine, parent: event.type === 'actor.created' ? event.data.parent : null });
   return step(actors, registry, rename(row.stream), event, row.at, row.cause);
 }
 
