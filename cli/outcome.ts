@@ -19,6 +19,7 @@ export interface OutcomeOptions {
 }
 
 const pct = (rate: number) => `${(rate * 100).toFixed(1)}%`;
+const passRateText = (rate: number | null) => (rate === null ? 'no run judged' : `pass rate ${pct(rate)}`);
 const usd = (x: number | null) => (x === null ? 'unknown' : `$${x.toFixed(4)}`);
 
 /**
@@ -46,7 +47,7 @@ function printOutcome(io: Io, outcome: ExperimentOutcome, command: (...args: str
     return;
   }
   const head = outcome.alreadyComplete ? `experiment ${outcome.key} is already complete; nothing to run` : `experiment ${outcome.key} ${outcome.state === 'exp_complete' ? 'complete' : `ended in ${outcome.state}`}`;
-  io.out(`${head}: ${r.total} runs: ${r.passed} passed, ${r.notPassed} not passed, ${r.errored} errored${r.unfinished ? `, ${r.unfinished} unfinished` : ''} (pass rate ${pct(summary.passRate)}); spent ${usd(summary.spend.costUsd)}, ${summary.spend.tokens ?? 'unknown'} tokens\n`);
+  io.out(`${head}: ${r.total} runs: ${r.passed} passed, ${r.notPassed} not passed, ${r.errored} errored${r.unfinished ? `, ${r.unfinished} unfinished` : ''} (${passRateText(summary.passRate)}); spent ${usd(summary.spend.costUsd)}, ${summary.spend.tokens ?? 'unknown'} tokens\n`);
   for (const t of summary.failedTiers) io.out(`  tier ${t.tier} failed: ${t.reason}\n`);
   for (const e of summary.erroredRuns) io.out(`  run ${e.run} errored in ${e.state}: ${e.reason}\n`);
   if (r.errored > summary.erroredRuns.length) io.out(`  … and ${r.errored - summary.erroredRuns.length} more errored runs: \`${command('status', outcome.key)}\`\n`);
@@ -64,8 +65,9 @@ function gateOf(outcome: ExperimentOutcome, minPassRate: number | undefined, com
   if (problems.length > 0) {
     return new OutcomeGateError('EXPCTL_RUNS_ERRORED', `experiment ${key} finished, but ${problems.join(' and ')}`, `see \`${command('status', key)}\`; \`${command('resume', key)}\` retries what errored (judged runs that did not pass are results, and are not retried)`);
   }
-  if (minPassRate !== undefined && summary.passRate < minPassRate) {
-    return new OutcomeGateError('EXPCTL_GATE_FAILED', `experiment ${key}: pass rate ${pct(summary.passRate)} (${r.passed} of ${r.total} runs) is below --min-pass-rate ${pct(minPassRate)}`, `see \`${command('report', key)}\``);
+  if (minPassRate !== undefined && (summary.passRate ?? 0) < minPassRate) {
+    const rate = summary.passRate === null ? 'no run was judged, so the pass rate' : `pass rate ${pct(summary.passRate)} (${r.passed} of ${r.passed + r.notPassed} judged runs)`;
+    return new OutcomeGateError('EXPCTL_GATE_FAILED', `experiment ${key}: ${rate} is below --min-pass-rate ${pct(minPassRate)}`, `see \`${command('report', key)}\``);
   }
   return null;
 }

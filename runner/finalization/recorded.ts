@@ -1,6 +1,9 @@
 import { EffectFailure, isEvent, outputOf } from '../../engine/index.js';
 import { contextOf, RUN_COMPLETED } from '../../machines/index.js';
 import { experimentResult, knownCostRuns, subtestResult, tierResult, type RunSpend, type TierSubtest } from '../../results/aggregate.js';
+import { runSpendOf } from './spend.js';
+
+export { runSpendOf };
 import { RunResult, type ExperimentResult, type TierResult } from '../../schemas/results.js';
 import type { StoredRow, StreamState } from '../../store/types.js';
 import type { ExperimentLog } from '../log.js';
@@ -72,26 +75,6 @@ export function runStates(scope: ResultScope, tier: string, subtest: string): { 
     state: String(scope.actors.get(streams.run(scope.key, tier, subtest, Number(id)))?.snapshot.value ?? 'run_pending'),
   }));
 }
-
-/**
- * What a run's agent spent in all: every execution whose usage the log
- * records (each completed attempt's output, and what a failed attempt, such
- * as a rate-limited one, recorded with its failure).
- */
-export function runSpendOf(history: readonly StoredRow[]): RunSpend {
-  const usages: Usage[] = [];
-  for (const { event } of history) {
-    if (isEvent(event, 'effect.completed') && event.data.effect === 'runAgent') usages.push(event.data.output as Usage);
-    if (isEvent(event, 'effect.failed') && event.data.effect === 'runAgent' && event.data.output) usages.push(event.data.output as Usage);
-  }
-  const known = (values: (number | null | undefined)[]) => {
-    const numbers = values.filter((v): v is number => typeof v === 'number');
-    return numbers.length === 0 ? null : numbers.reduce((a, b) => a + b, 0);
-  };
-  return { costUsd: known(usages.map((u) => u?.costUsd)), tokens: known(usages.map((u) => u?.tokens)) };
-}
-
-type Usage = { costUsd?: number | null; tokens?: number | null } | null;
 
 /** A subtest's result from the recorded results of its runs that completed (the others count as failed), and what all of them spent. */
 export function subtestOf(scope: ResultScope, tier: string, subtest: string): TierSubtest {

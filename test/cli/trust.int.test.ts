@@ -77,7 +77,7 @@ describe('the outcome of run: counts, the failed tiers, and an exit code CI can 
     const { run, json } = setup({ judges: [{ command: node("console.error('Error: Cannot find module ./judge-lib'); console.error('    at Module._resolve'); console.error('Node.js v20'); process.exit(1)") }] });
     const result = await run('run', 'experiment.yaml');
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain('experiment exp-1 complete: 2 runs: 0 passed, 0 not passed, 2 errored (pass rate 0.0%)');
+    expect(result.stdout).toContain('experiment exp-1 complete: 2 runs: 0 passed, 0 not passed, 2 errored (no run judged)');
     expect(result.stdout).toMatch(/tier T0 failed: no subtest completed; e\.g\. run T0\/\w\/1: runJudges failed: judge 1 exited with 1: Error: Cannot find module \.\/judge-lib \| at Module\._resolve \| Node\.js v20/);
     expect(result.stdout).toContain('run T0/a/1 errored in run_diff_captured: runJudges failed');
     expect(result.stderr).toContain('error: experiment exp-1 finished, but 2 of 2 runs errored and tier T0 failed');
@@ -94,7 +94,7 @@ describe('the outcome of run: counts, the failed tiers, and an exit code CI can 
     const gated = await run('resume', 'exp-1', '--min-pass-rate', '50%');
     expect(gated.code).toBe(1);
     expect(gated.stdout).toContain('is already complete; nothing to run');
-    expect(gated.stderr).toContain('error: experiment exp-1: pass rate 0.0% (0 of 2 runs) is below --min-pass-rate 50.0%');
+    expect(gated.stderr).toContain('error: experiment exp-1: pass rate 0.0% (0 of 2 judged runs) is below --min-pass-rate 50.0%');
     const bad = await run('resume', 'exp-1', '--min-pass-rate', '1.5');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--min-pass-rate "1.5" is not a pass rate');

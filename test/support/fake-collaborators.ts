@@ -26,7 +26,8 @@ export function fakes(log: string[], options: { failRuns?: (req: EffectRequest) 
       execution: { ...execution, stages },
       finalization: {
         ...finalization,
-        buildRunResult: record('result'), writeRunReport: record('report'), cleanupWorktree: record('cleanup'),
+        // the part of a run's result the outcome reads: every fake run passes
+        buildRunResult: record('result', async () => ({ output: { passed: true, score: 1 } })), writeRunReport: record('report'), cleanupWorktree: record('cleanup'),
         aggregateSubtest: record('aggregate'), selectBestSubtest: record('best', async () => ({ output: { subtest: 'a', reason: 'fake' } })),
         writeTierReport: record('tierReport'), completeTier: record('completeTier'),
         writeExperimentReports: record('expReports'), completeExperiment: record('expComplete'),
