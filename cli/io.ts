@@ -6,6 +6,8 @@ export interface Io {
   isTTY: boolean;
   /** NO_COLOR unset and a terminal. */
   color: boolean;
+  /** The terminal's width now (it may change while a run draws). */
+  columns?(): number;
   cwd: string;
   env: NodeJS.ProcessEnv;
   /**
@@ -32,6 +34,7 @@ export function processIo(): Io {
     err: (text) => void (closed.stderr || process.stderr.write(text)),
     isTTY,
     color: isTTY && !process.env.NO_COLOR,
+    columns: () => process.stdout.columns || 80,
     cwd: process.cwd(),
     env: process.env,
     keepGoingWhenClosed: () => {

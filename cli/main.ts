@@ -7,7 +7,8 @@ import { ExpctlError, exitCodeOf } from '../util/errors.js';
 import { expctlVersion } from '../util/version.js';
 import type { HistoryOptions } from './history.js';
 import { processIo, type Io } from './io.js';
-import { GRAPH_FORMATS, integer, list, parseSpeed, passRate, type GraphFormat } from './options.js';
+import { GRAPH_FORMATS, integer, list, parseSpeed, passRate, REPORT_FORMATS, type GraphFormat } from './options.js';
+import type { ReportOptions } from './report.js';
 import { withCommands } from './shell.js';
 import type { RunOptions } from './run.js';
 
@@ -55,9 +56,10 @@ function driveCommands(cli: Command, io: Io, dir: ResultsDir, signal: () => Abor
 /** `status`, `history`, `diff`, `fork`: reading an experiment's state and history (and branching it). */
 function readCommands(cli: Command, io: Io, dir: ResultsDir): void {
   cli.command('status [id]')
-    .description('all experiments, or one as a tier → subtest → run tree')
+    .description('all experiments with their results, or one as a tier → subtest → run tree')
     .option('--json', 'documented, stable JSON')
-    .action(async (id: string | undefined, o: { json?: boolean }) => (await import('./status.js')).statusCommand(id, { ...o, resultsDir: dir() }, io));
+    .option('--failed', 'only the runs that did not pass (errored, or judged not passed) and what holds them')
+    .action(async (id: string | undefined, o: { json?: boolean; failed?: boolean }) => (await import('./status.js')).statusCommand(id, { ...o, resultsDir: dir() }, io));
   cli.command('history <id>')
     .description('the audit trail: every row of the log; with --at SEQ the state tree as of that row')
     .option('--json', 'a JSON array, one object per row (with --at: the status JSON)')
@@ -89,9 +91,13 @@ function logCommands(cli: Command, io: Io, dir: ResultsDir): void {
     .option('--json', 'the verification report as JSON')
     .action(async (id: string, o: { json?: boolean }) => (await import('./verify.js')).verifyCommand(id, { ...o, resultsDir: dir() }, io));
   cli.command('report <id>')
-    .description('results tables of an experiment')
-    .option('--json', 'the experiment result as JSON')
-    .action(async (id: string, o: { json?: boolean }) => (await import('./report.js')).reportCommand(id, { ...o, resultsDir: dir() }, io));
+    .description('results tables of an experiment, or one row per run (--format csv|jsonl)')
+    .option('--json', 'the experiment result as JSON (same as --format json)')
+    .addOption(new Option('--format <format>', 'markdown tables, the result as json, or one row per run as csv or jsonl (any time, finished or not)').choices([...REPORT_FORMATS]).default('markdown'))
+    .option('--tier <ids>', 'only these tiers (comma-separated)', list)
+    .option('--subtest <ids>', 'only these subtests (comma-separated)', list)
+    .option('--failed', 'only the runs that did not pass (errored, or judged not passed), each with why')
+    .action(async (id: string, o: Omit<ReportOptions, 'resultsDir'>) => (await import('./report.js')).reportCommand(id, { ...o, resultsDir: dir() }, io));
   cli.command('export <id>')
     .description('write every row of an experiment, with its hashes, as JSON lines')
     .addOption(new Option('--format <format>', 'export format').choices(['jsonl']).default('jsonl'))

@@ -6,6 +6,9 @@ import { UsageError } from '../util/errors.js';
 export const GRAPH_FORMATS = ['mermaid', 'dot', 'json'] as const;
 export type GraphFormat = (typeof GRAPH_FORMATS)[number];
 
+export const REPORT_FORMATS = ['markdown', 'json', 'csv', 'jsonl'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
 export const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
 
 export function integer(value: string): number {

@@ -61,7 +61,7 @@ async function drive(io: Io, options: RunOptions, what: What): Promise<void> {
   io.keepGoingWhenClosed?.();
   // `run` may start the log; `resume` needs one (a failed resume creates nothing)
   const store = what.config ? openExperimentLog(logFile(resultsDir)) : openExistingLog(resultsDir);
-  const progress = createProgress(io, { quiet: options.json ?? false });
+  const progress = createProgress(io, { quiet: options.json ?? false, store });
   const metrics = createMetrics();
   const watchers: ExperimentWatcher[] = [{ rows: (rows, actors) => progress.update(rows, actors) }, metricsWatcher(metrics)];
   if (options.metricsFile) watchers.push(metricsFileWatcher(metrics, resolve(io.cwd, options.metricsFile)));

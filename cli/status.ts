@@ -1,4 +1,5 @@
-import { experimentStatus, type StatusJson } from '../observe/status.js';
+import { experimentStatus, type RunEntry, type StatusJson } from '../observe/status.js';
+import { duration, groupLine, outcomeText, score2, usd } from './format.js';
 import { paint, type Io } from './io.js';
 import { expctlCommand } from './shell.js';
 import { experimentKey } from '../runner/log-keys.js';
@@ -7,6 +8,8 @@ import { openLogForStates } from './log-file.js';
 export interface StatusOptions {
   resultsDir: string;
   json?: boolean;
+  /** Only the runs that did not pass (errored or judged not passed), with the tiers and subtests that hold them. */
+  failed?: boolean;
 }
 
 /** `expctl status [id]`: every experiment in a line each, or one as a tier → subtest → run tree. */
@@ -14,16 +17,13 @@ export async function statusCommand(id: string | undefined, options: StatusOptio
   const store = openLogForStates(options.resultsDir);
   try {
     const where = { resultsDir: options.resultsDir, cwd: io.cwd };
-    if (id) printOne(io, experimentStatus(store, experimentKey(store, id)), options.json ?? false, where);
-    else printAll(io, store.experiments().map((h) => experimentStatus(store, h.experiment)), options.json ?? false, where);
+    if (id) {
+      const status = experimentStatus(store, experimentKey(store, id));
+      printOne(io, options.failed ? onlyFailed(status) : status, options.json ?? false, where);
+    } else printAll(io, store.experiments().map((h) => experimentStatus(store, h.experiment)), options.json ?? false, where);
   } finally {
     store.close();
   }
-}
-
-function driverLine(s: StatusJson, d: NonNullable<StatusJson['driver']>, where: Where): string {
-  if (d.alive === false) return `last driven by pid ${d.pid} on ${d.host}, which is no longer running; \`${expctlCommand(['resume', s.experiment], where.resultsDir, where.cwd)}\` takes over`;
-  return `driven by pid ${d.pid} on ${d.host}, heartbeat ${d.heartbeatAt}`;
 }
 
 /** Where the commands a line names run: this results directory, from this working directory. */
@@ -32,26 +32,69 @@ export interface Where {
   cwd: string;
 }
 
+function driverLine(s: StatusJson, d: NonNullable<StatusJson['driver']>, where: Where): string {
+  if (d.alive === false) return `last driven by pid ${d.pid} on ${d.host}, which is no longer running; \`${expctlCommand(['resume', s.experiment], where.resultsDir, where.cwd)}\` takes over`;
+  return `driven by pid ${d.pid} on ${d.host}, heartbeat ${d.heartbeatAt}`;
+}
+
 function printAll(io: Io, all: StatusJson[], json: boolean, where: Where): void {
-  if (json) return io.out(`${JSON.stringify(all.map(({ experiment, state, runs, lastSeq, rows, driver }) => ({ experiment, state, runs, lastSeq, rows, driver })), null, 2)}\n`);
+  if (json) return io.out(`${JSON.stringify(all.map(({ experiment, state, runs, results, lastSeq, rows, driver, paused }) => ({ experiment, state, runs, results, lastSeq, rows, driver, paused })), null, 2)}\n`);
   if (all.length === 0) return io.out('no experiments yet; start one with `expctl run <config>`\n');
-  for (const s of all) io.out(`${s.experiment.padEnd(24)} ${s.state.padEnd(22)} ${runLine(s)}${s.driver ? `  (${driverLine(s, s.driver, where)})` : ''}\n`);
+  const width = Math.max(...all.map((s) => s.experiment.length));
+  for (const s of all) {
+    const note = s.paused ? `  (paused: ${s.paused.reason})` : s.driver ? `  (${driverLine(s, s.driver, where)})` : '';
+    io.out(`${s.experiment.padEnd(width)}  ${groupLine(io, s.results)}  ${paint(io, 2, `${stateWord(s.state)}, ${runLine(s)}`)}${note}\n`);
+  }
 }
 
 export function printOne(io: Io, s: StatusJson, json: boolean, where: Where): void {
   if (json) return io.out(`${JSON.stringify(s, null, 2)}\n`);
-  io.out(`${paint(io, 1, s.experiment)}  ${s.state}  ${runLine(s)}\n`);
-  if (s.driver) io.out(`${driverLine(s, s.driver, where)}\n`);
+  io.out(`${paint(io, 1, s.experiment)}  ${groupLine(io, s.results)}\n`);
+  io.out(`  ${s.state} · ${runLine(s)}\n`);
+  if (s.paused) io.out(`  paused: ${s.paused.reason}; \`${expctlCommand(['resume', s.experiment], where.resultsDir, where.cwd)}\` continues\n`);
+  if (s.driver) io.out(`  ${driverLine(s, s.driver, where)}\n`);
   for (const tier of s.tiers) {
-    io.out(`  ${tier.id}  ${tier.state}${tier.best ? `  (best: ${tier.best})` : ''}\n`);
+    io.out(`  ${paint(io, 1, tier.id)}  ${tier.state} · ${groupLine(io, tier.results)}${bestText(tier)}\n`);
     for (const subtest of tier.subtests) {
-      io.out(`    ${subtest.id}  ${subtest.state}\n`);
-      for (const run of subtest.runs) io.out(`      run ${run.run}  ${run.state}${run.attempt > 1 ? `  (attempt ${run.attempt})` : ''}\n`);
+      io.out(`    ${subtest.id}  ${subtest.state} · ${groupLine(io, subtest.results)}\n`);
+      for (const run of subtest.runs) io.out(`      run ${run.run}  ${runText(io, run)}\n`);
     }
   }
 }
 
+function bestText(tier: StatusJson['tiers'][number]): string {
+  if (!tier.best) return '';
+  const sep = tier.separation;
+  if (!sep) return ` · best ${tier.best}`;
+  const runs = sep.runsToSeparate ? `; about ${sep.runsToSeparate} runs each would tell them apart` : '';
+  return ` · best ${tier.best} (${sep.withinNoise ? `within noise of ${sep.runnerUp}${runs}` : `ahead of ${sep.runnerUp} beyond noise`})`;
+}
+
+/** `passed  score 0.80 · $0.0012 · 3.1 s` / `errored in run_failed: …` / `run_agent_complete` (lifecycle while it has no outcome). */
+export function runText(io: Io, run: RunEntry): string {
+  const attempt = run.attempt > 1 ? ` (attempt ${run.attempt})` : '';
+  if (run.outcome === 'errored') return `${outcomeText(io, run.outcome)}${attempt}: ${run.error ?? 'unknown'} · ${usd(run.costUsd)}`;
+  if (run.outcome) return `${outcomeText(io, run.outcome)}  score ${score2(run.score ?? 0)} · ${usd(run.costUsd)} · ${duration(run.durationMs)}${run.state === 'run_worktree_cleaned' ? '' : paint(io, 2, ` · ${run.state}`)}${attempt}`;
+  return `${paint(io, 2, run.state)}${attempt}${run.costUsd !== null ? ` · ${usd(run.costUsd)} so far` : ''}`;
+}
+
+const stateWord = (state: string) => state.replace(/^exp_/, '');
+
 function runLine(s: StatusJson): string {
   const r = s.runs;
-  return `runs ${r.completed}/${r.total} done, ${r.running} running, ${r.failed} failed${r.rateLimited ? `, ${r.rateLimited} rate-limited` : ''}`;
+  const parts = [`runs ${r.completed + r.failed}/${r.total} done`, `${r.running} running`];
+  if (r.stopped) parts.push(`${r.stopped} stopped`);
+  parts.push(`${r.pending} pending`);
+  if (r.failed) parts.push(`${r.failed} errored`);
+  if (r.rateLimited) parts.push(`${r.rateLimited} rate-limited`);
+  return parts.join(', ');
+}
+
+/** The status with only the runs that did not pass, and the tiers and subtests that hold one. */
+function onlyFailed(s: StatusJson): StatusJson {
+  const failing = (run: RunEntry) => run.outcome === 'errored' || run.outcome === 'not_passed';
+  const tiers = s.tiers
+    .map((t) => ({ ...t, subtests: t.subtests.map((st) => ({ ...st, runs: st.runs.filter(failing) })).filter((st) => st.runs.length > 0 || st.state === 'subtest_failed') }))
+    .filter((t) => t.subtests.length > 0 || t.state === 'tier_failed');
+  return { ...s, tiers };
 }

@@ -1,36 +1,133 @@
 import { hostname } from 'node:os';
 import type { ReplayedActor } from '../engine/index.js';
+import type { RunContext } from '../machines/run.machine.js';
+import { OUTCOME_EFFECTS, outcomeRows, runViewOf, type RunView } from '../runner/outcome.js';
 import { isProcessAlive } from '../store/lease-policy.js';
-import type { EventStore, Lease } from '../store/types.js';
-import { statusTree, treeNodeOf, type StatusTree, type TreeNode } from './status-tree.js';
+import type { EventStore, Lease, StoredRow } from '../store/types.js';
+import { statusTree, treeNodeOf, type RunFields, type RunPlan, type StatusTree, type TreeNode } from './status-tree.js';
 
-export type { StatusTree, RunCounts, TreeNode } from './status-tree.js';
+export type { StatusTree, RunCounts, TreeNode, RunEntry } from './status-tree.js';
 
-/** The documented `status <id> --json` object: the tree plus where the log stands and who drives it. */
+/** The documented `status <id> --json` object: the tree plus where the log stands, who drives it, and why it is paused. */
 export interface StatusJson extends StatusTree {
   lastSeq: number;
   rows: number;
   /** The lease holder; `alive` is false when its process is gone (the next run or resume takes over), null when on another host. */
   driver: { pid: number; host: string; heartbeatAt: string; alive: boolean | null } | null;
+  /** Set when the last drive stopped early on purpose (`--until-*`, a budget) and nothing has resumed it since. */
+  paused: { at: string; reason: string } | null;
 }
 
 /**
  * The status of an experiment now, or as of row `atSeq` (time travel: no
- * driver then), from the latest row of each stream: no replay.
+ * driver then), from the latest row of each stream and the recorded ends of
+ * the runs' outcome effects: no replay.
  */
 export function experimentStatus(store: EventStore, key: string, atSeq?: number): StatusJson {
   const latest = store.latestStates(key, atSeq);
-  const nodes = new Map<string, TreeNode>(latest.streams.map((s) => [s.stream, treeNodeOf(machineId(s.machine), String(s.state), s.context)]));
-  const tree = statusTree(key, (stream) => nodes.get(stream));
-  return { ...tree, lastSeq: latest.lastSeq, rows: latest.rows, driver: atSeq === undefined ? driverOf(store.readLease(key)) : null };
+  const ends = outcomeRows(store, key, atSeq);
+  const nodes = new Map<string, TreeNode>(latest.streams.map((s) => {
+    const machine = machineId(s.machine);
+    const result = machine === 'run' ? runFields(runViewOf({ stream: s.stream, state: String(s.state), context: s.context as RunContext, createdAt: s.createdAt, at: s.at }, ends.get(s.stream) ?? [])) : undefined;
+    return [s.stream, treeNodeOf(machine, String(s.state), s.context, result)];
+  }));
+  const own = store.readStream(key).filter((r) => atSeq === undefined || r.seq <= atSeq);
+  const driver = atSeq === undefined ? driverOf(store.readLease(key)) : null;
+  const tree = statusTree(key, (stream) => nodes.get(stream), { plan: runPlanOf(own), live: atSeq !== undefined || (driver !== null && driver.alive !== false) });
+  return { ...tree, lastSeq: latest.lastSeq, rows: latest.rows, driver, paused: pausedOf(own) };
 }
 
-/** The tree of live or replayed actors (the progress display). */
-export function actorsTree(key: string, actors: ReadonlyMap<string, ReplayedActor>): StatusTree {
+/** The tree of live or replayed actors (the progress display); `results` gives what each run came to. */
+export function actorsTree(key: string, actors: ReadonlyMap<string, ReplayedActor>, results: (stream: string) => RunFields | undefined, plan: RunPlan | null = null): StatusTree {
   return statusTree(key, (stream) => {
     const actor = actors.get(stream);
-    return actor ? treeNodeOf(actor.entry.id, String(actor.snapshot.value), actor.snapshot.context) : undefined;
-  });
+    return actor ? treeNodeOf(actor.entry.id, String(actor.snapshot.value), actor.snapshot.context, results(stream)) : undefined;
+  }, { plan });
+}
+
+/** What the tree shows of a run's view: no duration until it has an outcome. */
+export function runFields(view: RunView): RunFields {
+  return { outcome: view.outcome, score: view.score, costUsd: view.costUsd, tokens: view.tokens, durationMs: view.outcome ? view.durationMs : null, error: view.error };
+}
+
+/**
+ * What each run came to as of each of its rows, fed the rows in order (the
+ * viewer's data, the progress display): the same numbers `status` computes.
+ * Call it with every row of a run stream; it returns that run's fields.
+ * `seed` holds the ends recorded before the first row it is fed.
+ */
+export function outcomeTracker(seed: Map<string, StoredRow[]> = new Map()): (row: StoredRow, createdAt: string, context: RunContext) => RunFields {
+  const ends = seed;
+  const named = new Set<string>(OUTCOME_EFFECTS);
+  return (row, createdAt, context) => {
+    const list = ends.get(row.stream) ?? [];
+    if ((row.event.type === 'effect.completed' || row.event.type === 'effect.failed') && named.has((row.event.data as { effect: string }).effect)) list.push(row);
+    ends.set(row.stream, list);
+    return runFields(runViewOf({ stream: row.stream, state: String(row.state), context, createdAt, at: row.at }, list));
+  };
+}
+
+/**
+ * What the runs of an experiment being driven came to, kept up to date from
+ * the rows each commit appends (seeded once from the log): for the progress
+ * display, without reading the log again.
+ */
+export function liveOutcomes(store: EventStore, key: string) {
+  const seed = outcomeRows(store, key);
+  const track = outcomeTracker(seed);
+  const fields = new Map<string, RunFields>();
+  let plan = runPlanOf(store.readStream(key));
+  return {
+    add(row: StoredRow, actor: ReplayedActor): void {
+      if (row.stream === key && row.event.type === 'experiment.tiers_added') plan = runPlanOf(store.readStream(key));
+      if (actor.entry.id === 'run') fields.set(row.stream, track(row, actor.created, actor.snapshot.context as RunContext));
+    },
+    tree(actors: ReadonlyMap<string, ReplayedActor>): StatusTree {
+      return actorsTree(key, actors, (stream) => fields.get(stream) ?? seededFields(stream, actors), plan);
+    },
+  };
+
+  /** A run no row of this drive touched yet: what its recorded ends say. */
+  function seededFields(stream: string, actors: ReadonlyMap<string, ReplayedActor>): RunFields | undefined {
+    const actor = actors.get(stream);
+    if (!actor) return undefined;
+    const computed = runFields(runViewOf({ stream, state: String(actor.snapshot.value), context: actor.snapshot.context as RunContext, createdAt: actor.created, at: actor.created }, seed.get(stream) ?? []));
+    fields.set(stream, computed);
+    return computed;
+  }
+}
+
+type RecordedConfig = { runsPerSubtest?: number; tiers?: { id: string; maxSubtests?: number | null; subtests?: unknown[] }[] };
+
+/** How many runs the recorded config expects, from the experiment's own rows (its creation, tiers added later). */
+export function runPlanOf(own: readonly StoredRow[]): RunPlan | null {
+  let config: RecordedConfig | undefined;
+  for (const { event } of own) {
+    const data = event.data as { input?: { start?: { config?: RecordedConfig } }; start?: { config?: RecordedConfig } };
+    if (event.type === 'actor.created') config = data.input?.start?.config ?? config;
+    if (event.type === 'experiment.tiers_added') config = data.start?.config ?? config;
+  }
+  if (!config?.tiers) return null;
+  const subtests = Object.fromEntries(config.tiers.map((t) => [t.id, Math.min(t.subtests?.length ?? 0, t.maxSubtests ?? Infinity)]));
+  return { subtests, runsPerSubtest: config.runsPerSubtest ?? 1 };
+}
+
+/** Why the experiment is paused: its last `operator.paused`, unless a later row resumed or interrupted it. */
+export function pausedOf(own: readonly StoredRow[]): StatusJson['paused'] {
+  let paused: StatusJson['paused'] = null;
+  for (const { event, at } of own) {
+    if (event.type === 'operator.paused') paused = { at, reason: pauseReason(event.data as PauseData) };
+    else if (event.type === 'operator.resumed' || event.type === 'operator.interrupted') paused = null;
+  }
+  return paused;
+}
+
+type PauseData = { until?: Record<string, string | undefined>; held?: number; budget?: { limit: string; spent: number; max: number } };
+
+function pauseReason(data: PauseData): string {
+  if (data.budget) return `budget reached: ${data.budget.limit} ${data.budget.spent} of ${data.budget.max}`;
+  const until = Object.entries(data.until ?? {}).filter(([, v]) => v).map(([level, state]) => `--until-${level} ${state}`);
+  return `stopped by ${until.join(' ') || 'an early stop'} (${data.held ?? 0} actors held)`;
 }
 
 const machineId = (ref: string) => ref.slice(0, ref.indexOf('@'));

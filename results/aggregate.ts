@@ -6,6 +6,8 @@
  * never counted as zero.
  */
 import type { ExperimentResult, JudgeVerdict, RunResult, SubtestResult, TierResult } from '../schemas/results.js';
+import { separationOf } from './outcomes.js';
+import { bootstrap, mean as meanOf, median as medianOf, rounded, roundedInterval, wilson } from './stats.js';
 
 type Grade = NonNullable<RunResult['grade']>;
 type Best = { subtest: string; reason: string };
@@ -81,19 +83,22 @@ export function subtestResult(input: SubtestAggregateInput): SubtestResult {
   if (stray) throw new Error(`subtestResult: run ${stray.tier}/${stray.subtest}#${stray.run} does not belong to ${tier}/${subtest}`);
   const score = scoreStats(runs.map((r) => r.score));
   const totalMs = sum(runs.map((r) => r.durationMs));
+  const passed = runs.filter((r) => r.passed).length;
   return {
     tier,
     subtest,
     runs: runs.length + failedRuns,
     completedRuns: runs.length,
     failedRuns,
-    passRate: ratio(runs.filter((r) => r.passed).length, runs.length),
+    passedRuns: passed,
+    passRate: rounded(ratio(passed, runs.length)),
+    passRateInterval: roundedInterval(wilson(passed, runs.length)),
     score,
-    consistency: consistency(score),
-    meanCostUsd: meanOfKnown(spend.map((s) => s.costUsd)),
-    totalCostUsd: sumOfKnown(spend.map((s) => s.costUsd)),
+    consistency: rounded(consistency(score)),
+    meanCostUsd: usd(meanOfKnown(spend.map((s) => s.costUsd))),
+    totalCostUsd: usd(sumOfKnown(spend.map((s) => s.costUsd))),
     totalTokens: sumOfKnown(spend.map((s) => s.tokens)),
-    durationMs: { total: totalMs, mean: ratio(totalMs, runs.length) },
+    durationMs: { total: totalMs, mean: Math.round(ratio(totalMs, runs.length)) },
   };
 }
 
@@ -109,14 +114,17 @@ export function knownCostRuns(runs: readonly (RunResult | RunSpend)[]): number {
 }
 
 function scoreStats(scores: readonly number[]): SubtestResult['score'] {
-  if (scores.length === 0) return { mean: 0, median: 0, stdev: 0 };
-  const mean = sum(scores) / scores.length;
-  const sorted = [...scores].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  const median = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  if (scores.length === 0) return { mean: 0, median: 0, stdev: 0, meanInterval: null, medianInterval: null };
+  const mean = meanOf(scores);
   // Sample standard deviation (n − 1); a single run has no spread to estimate.
   const stdev = scores.length < 2 ? 0 : Math.sqrt(sum(scores.map((s) => (s - mean) ** 2)) / (scores.length - 1));
-  return { mean, median, stdev };
+  return {
+    mean: rounded(mean),
+    median: rounded(medianOf(scores)),
+    stdev: rounded(stdev),
+    meanInterval: roundedInterval(bootstrap(scores, meanOf)),
+    medianInterval: roundedInterval(bootstrap(scores, medianOf)),
+  };
 }
 
 /** 1 − coefficient of variation, clamped to 0..1. */
@@ -210,9 +218,8 @@ export function tierResult(input: TierAggregateInput): TierResult {
     throw new Error(`tierResult: best subtest ${best.subtest} is not a subtest of tier ${tier}`);
   }
   const completed = sum(subtests.map((s) => s.result.completedRuns));
-  // passRate × completedRuns is a whole number of passes; rounding removes float noise.
-  const passed = sum(subtests.map((s) => Math.round(s.result.passRate * s.result.completedRuns)));
-  const passRate = ratio(passed, completed);
+  const passed = sum(subtests.map((s) => s.result.passedRuns));
+  const passRate = rounded(ratio(passed, completed));
   const costed = sum(subtests.map((s) => s.knownCostRuns));
   const meanCostUsd = costed === 0 ? null : sum(subtests.map((s) => (s.result.meanCostUsd ?? 0) * s.knownCostRuns)) / costed;
   const totalCostUsd = sumOfKnown(subtests.map((s) => s.result.totalCostUsd));
@@ -221,11 +228,12 @@ export function tierResult(input: TierAggregateInput): TierResult {
     outcome: input.outcome,
     subtests: subtests.map((s) => s.result),
     best,
+    separation: best === null ? null : separationOf(best.subtest, subtests.filter((s) => s.result.completedRuns > 0).map(({ result: s }) => ({ id: s.subtest, passes: s.passedRuns, judged: s.completedRuns, median: s.score.median, medianInterval: s.score.medianInterval }))),
     passRate,
-    meanCostUsd,
-    totalCostUsd,
+    meanCostUsd: usd(meanCostUsd),
+    totalCostUsd: usd(totalCostUsd),
     totalTokens: sumOfKnown(subtests.map((s) => s.result.totalTokens)),
-    costOfPass: totalCostUsd === null ? null : passed === 0 ? 'Infinity' : totalCostUsd / passed,
+    costOfPass: totalCostUsd === null ? null : passed === 0 ? 'Infinity' : usd(totalCostUsd / passed),
     durationMs: input.durationMs,
   };
 }
@@ -259,10 +267,16 @@ export function experimentResult(input: { experiment: string; configHash: string
     configHash: input.configHash,
     tiers: [...input.tiers],
     frontier,
-    totalCostUsd: sumOfKnown(input.tiers.map((t) => t.totalCostUsd)),
+    totalCostUsd: usd(sumOfKnown(input.tiers.map((t) => t.totalCostUsd))),
     totalTokens: sumOfKnown(input.tiers.map((t) => t.totalTokens)),
   };
 }
+
+/** USD to a millionth of a dollar: exact enough for any spend, free of float noise. */
+function usd<T extends number | null>(x: T): T {
+  return (x === null ? null : rounded(x, 6)) as T;
+}
+
 
 // --- small numeric helpers -------------------------------------------------
 

@@ -72,20 +72,28 @@ export function subtestReport(result: SubtestResult, runs: readonly { run: numbe
   return blocks([
     `# Subtest ${text(result.tier)} / ${text(result.subtest)}`,
     table(
-      ['Runs', 'Completed', 'Failed', 'Pass rate', 'Mean cost', 'Total cost', 'Total tokens', 'Total duration', 'Mean duration'],
-      [[String(result.runs), String(result.completedRuns), String(result.failedRuns), percent(result.passRate), usd(result.meanCostUsd), usd(result.totalCostUsd), tokens(result.totalTokens), duration(result.durationMs.total), duration(result.durationMs.mean)]],
+      ['Runs', 'Completed', 'Failed', 'Pass rate (95% interval)', 'Mean cost', 'Total cost', 'Total tokens', 'Total duration', 'Mean duration'],
+      [[String(result.runs), String(result.completedRuns), String(result.failedRuns), passRate(result), usd(result.meanCostUsd), usd(result.totalCostUsd), tokens(result.totalTokens), duration(result.durationMs.total), duration(result.durationMs.mean)]],
     ),
     '## Score',
-    table(['Median', 'Mean', 'Stdev', 'Consistency'], [scoreCells(result)]),
+    table(['Median (95% interval)', 'Mean (95% interval)', 'Stdev', 'Consistency'], [scoreCells(result, true)]),
     '## Runs',
     rows.length === 0 ? 'No runs.' : table(['Run', 'State', 'Report'], rows),
   ]);
 }
 
-/** Median, mean, stdev and consistency; "n/a" when no run completed (the zeros would mislead). */
-function scoreCells(s: SubtestResult): string[] {
+/** Median, mean (with their bootstrap intervals), stdev and consistency; "n/a" when no run completed (the zeros would mislead). */
+function scoreCells(s: SubtestResult, intervals = false): string[] {
   if (s.completedRuns === 0) return ['n/a', 'n/a', 'n/a', 'n/a'];
-  return [score(s.score.median), score(s.score.mean), score(s.score.stdev), score(s.consistency)];
+  const withInterval = (x: number, i: [number, number] | null) => (intervals && i ? `${score(x)} [${score(i[0])}, ${score(i[1])}]` : score(x));
+  return [withInterval(s.score.median, s.score.medianInterval), withInterval(s.score.mean, s.score.meanInterval), score(s.score.stdev), score(s.consistency)];
+}
+
+/** `66.7% [20.8%, 93.9%] (2 of 3)`; `n/a` when no run completed. */
+function passRate(s: SubtestResult): string {
+  if (s.completedRuns === 0) return 'n/a';
+  const i = s.passRateInterval;
+  return `${percent(s.passRate)}${i ? ` [${percent(i[0])}, ${percent(i[1])}]` : ''} (${s.passedRuns} of ${s.completedRuns})`;
 }
 
 /**
@@ -98,19 +106,32 @@ export function tierReport(result: TierResult, subtests: readonly { subtest: str
     const report = subtests.find((l) => l.subtest === s.subtest)?.report;
     if (report === undefined) throw new Error(`tierReport: no report link for subtest ${s.subtest}`);
     const name = link(s.subtest, report) + (result.best?.subtest === s.subtest ? ' (best)' : '');
-    return [name, String(s.runs), String(s.completedRuns), String(s.failedRuns), percent(s.passRate), ...scoreCells(s), usd(s.meanCostUsd), tokens(s.totalTokens)];
+    return [name, String(s.runs), String(s.completedRuns), String(s.failedRuns), passRate(s), ...scoreCells(s, true), usd(s.meanCostUsd), tokens(s.totalTokens)];
   });
   return blocks([
     `# Tier ${text(result.tier)}`,
     table(['Outcome', 'Pass rate', 'Mean cost', 'Total cost', 'Total tokens', 'Cost of pass', 'Duration'], [[result.outcome, percent(result.passRate), usd(result.meanCostUsd), usd(result.totalCostUsd), tokens(result.totalTokens), costOfPass(result.costOfPass), duration(result.durationMs)]]),
     '## Best subtest',
     bestLine(result),
+    ...(result.separation ? [separationLine(result.separation)] : []),
     '## Subtests',
     rows.length === 0
       ? 'No subtests.'
-      : table(['Subtest', 'Runs', 'Completed', 'Failed', 'Pass rate', 'Median', 'Mean', 'Stdev', 'Consistency', 'Mean cost', 'Tokens'], rows),
+      : table(['Subtest', 'Runs', 'Completed', 'Failed', 'Pass rate (95% interval)', 'Median', 'Mean', 'Stdev', 'Consistency', 'Mean cost', 'Tokens'], rows),
+    COST_OF_PASS,
   ]);
 }
+
+/** Whether the best subtest stands out from the runner-up, in a sentence. */
+function separationLine(s: NonNullable<TierResult['separation']>): string {
+  if (!s.withinNoise) return `${text(s.leader)} is ahead of ${text(s.runnerUp)} beyond noise: their 95% intervals do not overlap on pass rate or on median score.`;
+  const more = s.runsToSeparate ? ` About ${s.runsToSeparate} judged runs each would tell them apart at the differences seen.` : ' They are tied.';
+  return `Within noise: ${text(s.leader)} and ${text(s.runnerUp)} overlap within their 95% intervals (pass rate or median score), so the choice may be chance.${more}`;
+}
+
+/** What the two derived measures mean, said once per report that shows them. */
+const COST_OF_PASS = '*Cost of pass*: what a tier spent (every agent execution, retries and errored runs included) per run that passed; ∞ when none passed.';
+const FRONTIER = '*Frontier*: the tier with the lowest cost of pass, the cheapest way to a passing run.';
 
 function bestLine(result: TierResult): string {
   return result.best === null ? 'None: no subtest completed a run.' : `${text(result.best.subtest)} (${text(result.best.reason)})`;
@@ -127,7 +148,7 @@ export function tierSummary(result: TierResult): string {
     [
       `- Outcome: ${result.outcome}`,
       `- Best subtest: ${bestLine(result)}`,
-      `- Pass rate: ${percent(result.passRate)}`,
+      `- Pass rate: ${percent(result.passRate)} over all subtests${bestRate(result)}`,
       `- Cost of pass: ${costOfPass(result.costOfPass)}`,
     ].join('\n'),
   ]);
@@ -143,7 +164,8 @@ export function experimentReport(result: ExperimentResult, tiers: readonly { tie
     const links = tiers.find((l) => l.tier === t.tier);
     if (links === undefined) throw new Error(`experimentReport: no report links for tier ${t.tier}`);
     const name = link(t.tier, links.report) + (result.frontier?.tier === t.tier ? ' (frontier)' : '');
-    return [name, t.outcome, t.best === null ? 'none' : text(t.best.subtest), percent(t.passRate), usd(t.meanCostUsd), costOfPass(t.costOfPass), duration(t.durationMs), link('summary', links.summary)];
+    const best = bestOf(t);
+    return [name, t.outcome, t.best === null ? 'none' : text(t.best.subtest) + (t.separation?.withinNoise ? ' (within noise)' : ''), best ? passRate(best) : 'n/a', usd(t.totalCostUsd), costOfPass(t.costOfPass), duration(t.durationMs), link('summary', links.summary)];
   });
   return blocks([
     `# Experiment ${text(result.experiment)}`,
@@ -152,8 +174,18 @@ export function experimentReport(result: ExperimentResult, tiers: readonly { tie
     '## Frontier',
     frontierLine(result),
     '## Tiers',
-    rows.length === 0 ? 'No tiers.' : table(['Tier', 'Outcome', 'Best subtest', 'Pass rate', 'Mean cost', 'Cost of pass', 'Duration', 'Summary'], rows),
+    rows.length === 0 ? 'No tiers.' : table(['Tier', 'Outcome', 'Best subtest', 'Best subtest pass rate (95% interval)', 'Total cost', 'Cost of pass', 'Duration', 'Summary'], rows),
+    `${COST_OF_PASS} ${FRONTIER}`,
   ]);
+}
+
+function bestOf(t: TierResult): SubtestResult | undefined {
+  return t.best ? t.subtests.find((s) => s.subtest === t.best!.subtest) : undefined;
+}
+
+function bestRate(t: TierResult): string {
+  const best = bestOf(t);
+  return best ? `; best subtest ${text(best.subtest)}: ${passRate(best)}` : '';
 }
 
 function frontierLine(result: ExperimentResult): string {
@@ -169,10 +201,10 @@ function frontierLine(result: ExperimentResult): string {
 export function experimentSummary(result: ExperimentResult): string {
   const lines = result.tiers.map(
     (t) =>
-      `- ${text(t.tier)}: ${t.outcome}, best subtest ${t.best === null ? 'none' : text(t.best.subtest)}, ` +
-      `pass rate ${percent(t.passRate)}, cost of pass ${costOfPass(t.costOfPass)}`,
+      `- ${text(t.tier)}: ${t.outcome}, best subtest ${t.best === null ? 'none' : `${text(t.best.subtest)}: pass rate ${passRate(bestOf(t)!)}`}` +
+      `${t.separation?.withinNoise ? ` (within noise of ${text(t.separation.runnerUp)})` : ''}, cost of pass ${costOfPass(t.costOfPass)}`,
   );
-  return blocks([`# Experiment ${text(result.experiment)}: summary`, `Frontier: ${frontierLine(result)}`, lines.length === 0 ? 'No tiers.' : lines.join('\n')]);
+  return blocks([`# Experiment ${text(result.experiment)}: summary`, `Frontier: ${frontierLine(result)}`, lines.length === 0 ? 'No tiers.' : lines.join('\n'), `${COST_OF_PASS} ${FRONTIER}`]);
 }
 
 // --- rendering helpers ------------------------------------------------------

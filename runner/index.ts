@@ -25,4 +25,4 @@ export type { ExperimentWatcher, EndKind, DriveStart } from './watcher.js';
 export type { Session, RunnerEffect } from './session.js';
 export * from './errors.js';
 export { importExperiment, type Imported } from './transfer.js';
-export { outcomeSummary, failureOf, runHistories, runViews, type OutcomeSummary, type RunOutcomeKind, type RunView } from './outcome.js';
+export { outcomeSummary, failureOf, outcomeRows, runViewOf, runViews, OUTCOME_EFFECTS, type OutcomeSummary, type RecordedRun, type RunView } from './outcome.js';

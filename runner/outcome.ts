@@ -1,6 +1,8 @@
 import { outputOf } from '../engine/effects.js';
 import { contextOf } from '../machines/context.js';
-import { RUN_COMPLETED, RUN_FAILED, RUN_RATE_LIMITED } from '../machines/run-states.js';
+import type { RunContext } from '../machines/run.machine.js';
+import { RUN_COMPLETED, RUN_FAILED } from '../machines/run-states.js';
+import type { RunOutcome, RunResults } from '../results/outcomes.js';
 import type { EventStore, StoredRow } from '../store/types.js';
 import type { ResultActor } from './finalization/recorded.js';
 import { runSpendOf } from './finalization/spend.js';
@@ -11,36 +13,27 @@ import { runSpendOf } from './finalization/spend.js';
  * result); it *errored* when it reached run_failed (an effect failed for
  * good: infrastructure, not a result).
  */
-export type RunOutcomeKind = 'passed' | 'not_passed' | 'errored' | 'rate_limited' | 'in_progress' | 'pending';
-
-export interface RunView {
+export interface RunView extends RunResults {
   stream: string;
   tier: string;
   subtest: string;
   run: number;
   state: string;
   attempt: number;
-  outcome: RunOutcomeKind;
-  /** The judges' consensus score, once judged. */
-  score: number | null;
-  /** What every agent execution of the run spent (retries included). */
-  costUsd: number | null;
-  tokens: number | null;
-  /** From its creation to its verdict (judged), or to its latest row. */
-  durationMs: number;
   /** Why it errored: the effect and its recorded error. */
   error: string | null;
 }
 
+/** The effects whose recorded ends say what a run came to: its spend, its verdicts' time, its result. */
+export const OUTCOME_EFFECTS = ['runAgent', 'runJudges', 'buildRunResult'] as const;
+
 /** States a judged run is in: its result is recorded (and is not being redone). */
 const JUDGED = new Set(['run_finalized', 'run_report_written', RUN_COMPLETED]);
 
-/** The rows of each run stream, in order, from one pass over the experiment's rows. */
-export function runHistories(store: EventStore, key: string): Map<string, StoredRow[]> {
+/** The recorded ends of the outcome effects, by run stream (one query, not every row). */
+export function outcomeRows(store: EventStore, key: string, toSeq?: number): Map<string, StoredRow[]> {
   const byStream = new Map<string, StoredRow[]>();
-  const depth = key.split('/').length + 3;
-  for (const row of store.readExperiment(key)) {
-    if (row.stream.split('/').length !== depth) continue;
+  for (const row of store.readEffectRows(key, OUTCOME_EFFECTS, toSeq)) {
     const rows = byStream.get(row.stream) ?? [];
     rows.push(row);
     byStream.set(row.stream, rows);
@@ -48,26 +41,43 @@ export function runHistories(store: EventStore, key: string): Map<string, Stored
   return byStream;
 }
 
-/** Every run of the experiment with its outcome, score, spend and duration, in creation order. */
-export function runViews(actors: ReadonlyMap<string, ResultActor>, histories: ReadonlyMap<string, readonly StoredRow[]>): RunView[] {
-  return [...actors.values()].filter((a) => a.entry.id === 'run').map((actor) => runView(actor, histories.get(actor.stream) ?? []));
+/** A run as the log has it: its latest state and context, and when it was created and last changed. */
+export interface RecordedRun {
+  stream: string;
+  state: string;
+  context: RunContext;
+  createdAt: string;
+  at: string;
 }
 
-function runView(actor: ResultActor, history: readonly StoredRow[]): RunView {
-  const context = contextOf(actor, 'run');
-  const state = String(actor.snapshot.value);
-  const judged = JUDGED.has(state) ? outputOf<{ passed: boolean; score: number }>(history, 'buildRunResult') : undefined;
-  const outcome: RunOutcomeKind = judged ? (judged.passed ? 'passed' : 'not_passed')
-    : state === RUN_FAILED ? 'errored' : state === RUN_RATE_LIMITED ? 'rate_limited' : state === 'run_pending' ? 'pending' : 'in_progress';
-  const spend = runSpendOf(history);
-  const verdict = judged ? [...history].reverse().find((r) => r.event.type === 'effect.completed' && (r.event.data as { effect: string }).effect === 'runJudges') : undefined;
-  const end = verdict?.at ?? history.at(-1)?.at;
-  const durationMs = history[0] && end ? Math.max(0, Date.parse(end) - Date.parse(history[0].at)) : 0;
+/**
+ * What one run came to, from its latest state and the recorded ends of its
+ * outcome effects (any other rows of the run are ignored). Its duration runs
+ * from its creation to its verdicts, or to its latest row.
+ */
+export function runViewOf(run: RecordedRun, ends: readonly StoredRow[]): RunView {
+  const { context, state } = run;
+  const judged = JUDGED.has(state) ? outputOf<{ passed: boolean; score: number }>(ends, 'buildRunResult') : undefined;
+  const outcome: RunOutcome | null = judged ? (judged.passed ? 'passed' : 'not_passed') : state === RUN_FAILED ? 'errored' : null;
+  const spend = runSpendOf(ends);
+  const verdict = judged ? [...ends].reverse().find((r) => r.event.type === 'effect.completed' && (r.event.data as { effect: string }).effect === 'runJudges') : undefined;
+  const end = verdict?.at ?? [run.at, ends.at(-1)?.at ?? ''].sort().at(-1)!;
   const error = state === RUN_FAILED && context.failure ? `${context.failure.effect ?? context.failure.state} failed: ${context.failure.message}` : null;
   return {
-    stream: actor.stream, tier: context.tier, subtest: context.subtest, run: context.run, state, attempt: context.attempt, outcome,
-    score: judged?.score ?? null, costUsd: spend.costUsd, tokens: spend.tokens, durationMs, error,
+    stream: run.stream, tier: context.tier, subtest: context.subtest, run: context.run, state, attempt: context.attempt,
+    outcome, score: judged ? judged.score ?? null : null, costUsd: spend.costUsd, tokens: spend.tokens,
+    durationMs: Math.max(0, Date.parse(end) - Date.parse(run.createdAt)) || 0, error,
   };
+}
+
+/** Every run of the (replayed or live) experiment with what it came to, in creation order. */
+export function runViews(actors: ReadonlyMap<string, ResultActor>, ends: ReadonlyMap<string, readonly StoredRow[]>): RunView[] {
+  return [...actors.values()].filter((a) => a.entry.id === 'run').map((actor) => {
+    const rows = ends.get(actor.stream) ?? [];
+    const created = actor.created ?? rows[0]?.at ?? new Date(0).toISOString();
+    const recorded = { stream: actor.stream, state: String(actor.snapshot.value), context: contextOf(actor, 'run'), createdAt: created, at: rows.at(-1)?.at ?? created };
+    return runViewOf(recorded, rows);
+  });
 }
 
 /** What an experiment's runs came to, for the end of `run`/`resume` and its exit code. */
@@ -84,8 +94,8 @@ export interface OutcomeSummary {
 const SHOWN_ERRORS = 5;
 
 export function outcomeSummary(scope: { key: string; store: EventStore; actors: ReadonlyMap<string, ResultActor> }): OutcomeSummary {
-  const views = runViews(scope.actors, runHistories(scope.store, scope.key));
-  const count = (kind: RunOutcomeKind) => views.filter((v) => v.outcome === kind).length;
+  const views = runViews(scope.actors, outcomeRows(scope.store, scope.key));
+  const count = (kind: RunOutcome) => views.filter((v) => v.outcome === kind).length;
   const total = views.length + expectedRunsNotCreated(scope.actors);
   const runs = { total, passed: count('passed'), notPassed: count('not_passed'), errored: count('errored'), unfinished: 0 };
   runs.unfinished = total - runs.passed - runs.notPassed - runs.errored;

@@ -43,7 +43,11 @@ export const RunResult = z.strictObject({
 });
 export type RunResult = z.infer<typeof RunResult>;
 
-const Stats = z.strictObject({ mean: z.number(), median: z.number(), stdev: z.number() });
+/** A 95% interval [low, high]; null when there is nothing to estimate from. */
+const Interval = z.tuple([z.number(), z.number()]).nullable();
+
+/** Scores of the judged runs; the intervals are seeded 95% bootstrap intervals (the same runs give the same interval). */
+const Stats = z.strictObject({ mean: z.number(), median: z.number(), stdev: z.number(), meanInterval: Interval, medianInterval: Interval });
 
 export const SubtestResult = z.strictObject({
   tier: Id,
@@ -51,7 +55,12 @@ export const SubtestResult = z.strictObject({
   runs: z.int().nonnegative(),
   completedRuns: z.int().nonnegative(),
   failedRuns: z.int().nonnegative(),
+  /** Completed (judged) runs that passed. */
+  passedRuns: z.int().nonnegative(),
+  /** passedRuns ÷ completedRuns (0 when none completed). */
   passRate: z.number().min(0).max(1),
+  /** The 95% Wilson interval of the pass rate; null when no run completed. */
+  passRateInterval: Interval,
   score: Stats,
   /** 1 − coefficient of variation of the scores, clamped to 0..1 (1 = every run scored the same). */
   consistency: z.number().min(0).max(1),
@@ -72,6 +81,9 @@ export const TierResult = z.strictObject({
   outcome: z.enum(['completed', 'failed']),
   subtests: z.array(SubtestResult),
   best: z.strictObject({ subtest: Id, reason: z.string() }).nullable(),
+  /** Whether the best subtest stands out from the runner-up (the next highest median score), or is within noise of it; null with one competitor. */
+  separation: z.strictObject({ leader: Id, runnerUp: Id, withinNoise: z.boolean(), runsToSeparate: z.int().positive().nullable() }).nullable(),
+  /** Passed ÷ completed runs over all the tier's subtests (the experiment table shows the best subtest's). */
   passRate: z.number().min(0).max(1),
   meanCostUsd: Unknown(z.number().nonnegative()),
   totalCostUsd: Unknown(z.number().nonnegative()),

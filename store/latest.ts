@@ -9,6 +9,8 @@ export interface LatestRow {
   machine: string;
   state: string;
   context: string;
+  createdAt: string;
+  at: string;
 }
 
 /** Parse a stream's latest state; a text that is not JSON is a corrupt row. */
@@ -20,7 +22,7 @@ export function parseLatest(row: LatestRow): StreamState {
       throw new CorruptRowError(row.seq, row.stream, row.version, `its ${field} is not valid JSON`);
     }
   };
-  return { stream: row.stream, version: row.version, seq: row.seq, machine: row.machine, state: json(row.state, 'state') as StreamState['state'], context: json(row.context, 'context') };
+  return { stream: row.stream, version: row.version, seq: row.seq, machine: row.machine, state: json(row.state, 'state') as StreamState['state'], context: json(row.context, 'context'), createdAt: row.createdAt, at: row.at };
 }
 
 /** A row written with a newer event schema than this expctl reads. */

@@ -81,12 +81,22 @@ class MemoryStore<E extends AnyEvent> implements EventStore<E> {
     const newer = rows.find((r) => r.raw.schema > this.codec.version);
     if (newer) throw newerSchemaError({ ...newer.raw, seq: newer.seq }, this.codec.version);
     const last = new Map<string, Record_>();
-    for (const r of rows) last.set(r.raw.stream, r);
+    const created = new Map<string, string>();
+    for (const r of rows) {
+      last.set(r.raw.stream, r);
+      if (!created.has(r.raw.stream)) created.set(r.raw.stream, r.raw.at);
+    }
     return {
-      streams: [...last.values()].map((r) => parseLatest({ ...r.raw, seq: r.seq })),
+      streams: [...last.values()].map((r) => parseLatest({ ...r.raw, seq: r.seq, createdAt: created.get(r.raw.stream)! })),
       rows: rows.length,
       lastSeq: rows.at(-1)?.seq ?? 0,
     };
+  }
+
+  readEffectRows(experiment: string, effects: readonly string[], toSeq = Number.MAX_SAFE_INTEGER): StoredRow<E>[] {
+    const named = new Set(effects);
+    const ends = this.rows.filter((r) => r.raw.experiment === experiment && r.seq <= toSeq && (r.raw.type === 'effect.completed' || r.raw.type === 'effect.failed'));
+    return ends.filter((r) => named.has((JSON.parse(r.raw.data) as { effect?: string }).effect ?? '')).map((r) => this.decode(r));
   }
 
   streams(experiment: string): StreamInfo[] {

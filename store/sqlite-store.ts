@@ -77,7 +77,11 @@ class SqliteStore<E extends AnyEvent> implements EventStore<E> {
       page: db.prepare<[string, number, number, number], EventRecord>(`SELECT ${ROW_COLUMNS} FROM events WHERE experiment = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?`),
       latest: db.prepare<[string, number], LatestRecord>(`WITH last AS (
           SELECT stream, MIN(seq) AS first, MAX(seq) AS seq, COUNT(*) AS n FROM events WHERE experiment = ? AND seq <= ? GROUP BY stream)
-        SELECT e.stream, e.version, e.seq, e.machine, e.state, e.context, last.n FROM last JOIN events e ON e.seq = last.seq ORDER BY last.first`),
+        SELECT e.stream, e.version, e.seq, e.machine, e.state, e.context, e.at, f.at AS createdAt, last.n
+        FROM last JOIN events e ON e.seq = last.seq JOIN events f ON f.seq = last.first ORDER BY last.first`),
+      effectRows: db.prepare<[string, number, string], EventRecord>(`SELECT ${ROW_COLUMNS} FROM events
+        WHERE experiment = ? AND seq <= ? AND type IN ('effect.completed', 'effect.failed')
+          AND json_extract(data, '$.effect') IN (SELECT value FROM json_each(?)) ORDER BY seq`),
       newerSchema: db.prepare<[string, number, number], { seq: number; stream: string; version: number; schema: number }>(
         'SELECT seq, stream, version, schema FROM events WHERE experiment = ? AND seq <= ? AND schema > ? ORDER BY seq LIMIT 1'),
       streams: db.prepare<[string], StreamInfo>(`SELECT stream, MAX(version) AS version,
@@ -146,6 +150,10 @@ class SqliteStore<E extends AnyEvent> implements EventStore<E> {
     };
   }
 
+  readEffectRows(experiment: string, effects: readonly string[], toSeq = Number.MAX_SAFE_INTEGER): StoredRow<E>[] {
+    return this.stmt.effectRows.all(experiment, toSeq, JSON.stringify(effects)).map((r) => this.decode(r));
+  }
+
   streams(experiment: string): StreamInfo[] {
     return this.stmt.streams.all(experiment);
   }
@@ -209,7 +217,7 @@ class SqliteStore<E extends AnyEvent> implements EventStore<E> {
   }
 }
 
-interface LatestRecord { stream: string; version: number; seq: number; machine: string; state: string; context: string; n: number }
+interface LatestRecord { stream: string; version: number; seq: number; machine: string; state: string; context: string; at: string; createdAt: string; n: number }
 
 interface SnapshotRecord { stream: string; version: number; machine: string; state: string; context: string; snapshot_hash: string }
 

@@ -81,6 +81,9 @@ export interface StreamState {
   machine: string;
   state: StateValue;
   context: unknown;
+  /** When the stream's first row (its creation) and its latest row were recorded (ISO 8601). */
+  createdAt: string;
+  at: string;
 }
 
 /** Every stream's latest state, and where the log stands (as of `toSeq`, or now). */
@@ -179,6 +182,12 @@ export interface EventStore<E extends AnyEvent = AnyEvent> {
    * read. Full verification is verifyLog's job.
    */
   latestStates(experiment: string, toSeq?: number): LatestStates;
+  /**
+   * The rows of an experiment that record the end of one of the named effects
+   * (`effect.completed` and `effect.failed`), up to `toSeq`, in seq order:
+   * what the read commands need of the outcomes without reading every row.
+   */
+  readEffectRows(experiment: string, effects: readonly string[], toSeq?: number): StoredRow<E>[];
   streams(experiment: string): StreamInfo[];
   experiments(): ExperimentHead[];
   head(experiment: string): ExperimentHead | null;

@@ -6,7 +6,7 @@
  * the page. It runs in the browser; `viewerActors` and `treeAt` also run in
  * tests, which load the bundle as the page does.
  */
-import { statusTree, type StatusTree, type TreeNode } from '../status-tree.js';
+import { statusTree, type RunPlan, type StatusTree, type TreeNode } from '../status-tree.js';
 import type { ViewerData } from './data.js';
 import { escapeHtml, graphSvg, treeHtml } from './render.js';
 
@@ -19,24 +19,32 @@ export interface ActorAt extends TreeNode {
 
 /** Actor state as of row `index` (inclusive; -1: before any row): stream → latest state and tree fields. */
 export function viewerActors(data: ViewerData, index: number): Map<string, ActorAt> {
+  return actorsAt(data, index).actors;
+}
+
+/** The actors as of row `index`, and the run plan the experiment's config gave by then. */
+function actorsAt(data: ViewerData, index: number): { actors: Map<string, ActorAt>; plan: RunPlan | null } {
   const actors = new Map<string, ActorAt>();
+  let plan: RunPlan | null = null;
   for (let i = 0; i <= index && i < data.rows.length; i += 1) {
     const row = data.rows[i]!;
+    if (row.plan !== undefined) plan = row.plan;
     const { stream, machine } = data.streams[row.s]!;
     const prev = actors.get(stream);
     const next: ActorAt = { machine, children: [], attempt: 0, best: null, ...prev, state: row.state, previous: prev ? prev.state : null, row: i };
     if (row.children !== undefined) next.children = row.children;
     if (row.attempt !== undefined) next.attempt = row.attempt;
     if (row.best !== undefined) next.best = row.best;
+    if (row.result !== undefined) next.result = row.result;
     actors.set(stream, next);
   }
-  return actors;
+  return { actors, plan };
 }
 
 /** The tier → subtest → run tree as of row `index`, as `history --at` prints it. */
 export function treeAt(data: ViewerData, index: number): StatusTree {
-  const actors = viewerActors(data, index);
-  return statusTree(data.experiment, (stream) => actors.get(stream));
+  const { actors, plan } = actorsAt(data, index);
+  return statusTree(data.experiment, (stream) => actors.get(stream), { plan });
 }
 
 export { treeHtml };
@@ -74,7 +82,7 @@ export function viewerMain(document: Document, window: Window): void {
 function renderRow(document: Document, data: ViewerData, el: Elements, view: { selected: string }): void {
   const i = Number(el.slider.value);
   const actors = viewerActors(data, i);
-  const tree = statusTree(data.experiment, (stream) => actors.get(stream));
+  const tree = treeAt(data, i);
   const row = data.rows[i];
   const rowStream = row ? data.streams[row.s]!.stream : null;
   if (el.follow.checked && rowStream) view.selected = rowStream;

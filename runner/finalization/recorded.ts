@@ -21,6 +21,8 @@ export interface ResultActor {
   stream: string;
   entry: { id: string };
   snapshot: { value: unknown; context: unknown };
+  /** When its stream's first row was recorded. */
+  created?: string;
 }
 
 /** What results are computed from: the log and the actors of one experiment. */
@@ -32,7 +34,7 @@ export interface ResultScope {
 
 /** The actors as their streams' latest rows record them: enough for results, no replay. */
 export function actorsFromStates(states: readonly StreamState[]): Map<string, ResultActor> {
-  return new Map(states.map((s) => [s.stream, { stream: s.stream, entry: { id: s.machine.slice(0, s.machine.indexOf('@')) }, snapshot: { value: s.state, context: s.context } }]));
+  return new Map(states.map((s) => [s.stream, { stream: s.stream, entry: { id: s.machine.slice(0, s.machine.indexOf('@')) }, snapshot: { value: s.state, context: s.context }, created: s.createdAt }]));
 }
 
 /** Whether the experiment's results can be computed: its tiers are done and it has moved past them. */

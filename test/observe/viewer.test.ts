@@ -77,7 +77,7 @@ function pageFunctions(html: string) {
 
 /** status JSON without what time travel does not have (the log position and driver). */
 function treeOf(store: EventStore, seq: number): StatusTree {
-  const { lastSeq: _l, rows: _r, driver: _d, ...tree } = experimentStatus(store, KEY, seq);
+  const { lastSeq: _l, rows: _r, driver: _d, paused: _p, ...tree } = experimentStatus(store, KEY, seq);
   return JSON.parse(JSON.stringify(tree)) as StatusTree;
 }
 
@@ -105,8 +105,8 @@ describe('offline viewer: data and tree', () => {
     // the log covers what the tree must get right: lists that grow, not-started actors, failures, rate limits, a reset
     const last = treeOf(store, rows.at(-1)!.seq);
     expect(last.tiers.map((t) => [t.id, t.state, t.best])).toEqual([['T0', 'tier_complete', 'a'], ['T1', 'tier_config_loaded', null], ['T2', 'not_started', null]]);
-    expect(last.tiers[1]!.subtests).toEqual([{ id: 'x', state: 'not_started', runs: [] }]);
-    expect(last.tiers[0]!.subtests[0]!.runs).toEqual([{ run: 1, state: 'run_agent_complete', attempt: 2 }, { run: 2, state: 'run_failed', attempt: 2 }]);
+    expect(last.tiers[1]!.subtests).toMatchObject([{ id: 'x', state: 'not_started', runs: [] }]);
+    expect(last.tiers[0]!.subtests[0]!.runs).toMatchObject([{ run: 1, state: 'run_agent_complete', attempt: 2, outcome: null }, { run: 2, state: 'run_failed', attempt: 2, outcome: 'errored' }]);
     const states = [...seen].join();
     for (const state of ['run_rate_limited', 'subtest_failed', 'run_worktree_cleaned', 'not_started']) expect(states).toContain(state);
   });

@@ -94,6 +94,24 @@ export function storeContract(name: string, makeStore: (env: ContractEnv) => Eve
       store.close();
     });
 
+    it('reads each stream\'s latest state with when it was created and last changed, and the end rows of named effects', () => {
+      const { store } = fresh();
+      const a = runRows('exp/T0/s1/1', 6, 1).map((row, i) => ({ ...row, at: `2026-01-01T00:00:0${i}.000Z` }));
+      const b = runRows('exp/T0/s1/2', 2, 2);
+      store.append('exp', [a[0]!, b[0]!, ...a.slice(1, 4)]);
+      store.append('exp', [b[1]!, ...a.slice(4), b[2]!]);
+      const latest = store.latestStates('exp').streams;
+      expect(latest.map((s) => [s.stream, s.createdAt, s.at])).toEqual([
+        ['exp/T0/s1/1', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:06.000Z'],
+        ['exp/T0/s1/2', b[0]!.at, b[2]!.at],
+      ]);
+      const ends = store.readEffectRows('exp', ['runAgent', 'createWorktree']);
+      expect(ends.map((r) => `${r.stream.slice(-1)}:${(r.event.data as { effect: string }).effect}`)).toEqual(['1:createWorktree', '1:runAgent', '2:createWorktree']);
+      expect(store.readEffectRows('exp', ['runAgent'], ends[1]!.seq - 1)).toEqual([]);
+      expect(store.readEffectRows('exp', [])).toEqual([]);
+      store.close();
+    });
+
     it('refuses an append with a stale expected version and writes nothing of the batch', () => {
       const { store } = fresh();
       const rows = runRows('exp/T0/s1/1', 3);
