@@ -7,7 +7,7 @@ import { ExpctlError, exitCodeOf } from '../util/errors.js';
 import { expctlVersion } from '../util/version.js';
 import type { HistoryOptions } from './history.js';
 import { processIo, type Io } from './io.js';
-import { GRAPH_FORMATS, integer, list, parseSpeed, passRate, REPORT_FORMATS, type GraphFormat } from './options.js';
+import { GRAPH_FORMATS, integer, list, parseSpeed, passRate, positive, REPORT_FORMATS, type GraphFormat } from './options.js';
 import type { ReportOptions } from './report.js';
 import { withCommands } from './shell.js';
 import type { RunOptions } from './run.js';
@@ -60,6 +60,16 @@ function readCommands(cli: Command, io: Io, dir: ResultsDir): void {
     .option('--json', 'documented, stable JSON')
     .option('--failed', 'only the runs that did not pass (errored, or judged not passed) and what holds them')
     .action(async (id: string | undefined, o: { json?: boolean; failed?: boolean }) => (await import('./status.js')).statusCommand(id, { ...o, resultsDir: dir() }, io));
+  cli.command('show <id> <path>')
+    .description('one run (tier/subtest/run): every step with its duration and attempt, the error with the stderr that explains it, verdicts, diff and files; or a tier or subtest')
+    .option('--json', 'documented, stable JSON')
+    .action(async (id: string, path: string, o: { json?: boolean }) => (await import('./show.js')).showCommand(id, path, { ...o, resultsDir: dir() }, io));
+  cli.command('logs <id> <run>')
+    .description("what a run's agent (or a judge) printed: tier/subtest/run")
+    .option('--judge <n>', "judge n's output instead of the agent's", integer)
+    .option('--stdout', 'only stdout')
+    .option('--stderr', 'only stderr')
+    .action(async (id: string, run: string, o: { judge?: number; stdout?: boolean; stderr?: boolean }) => (await import('./show.js')).logsCommand(id, run, { ...o, resultsDir: dir() }, io));
   cli.command('history <id>')
     .description('the audit trail: every row of the log; with --at SEQ the state tree as of that row')
     .option('--json', 'a JSON array, one object per row (with --at: the status JSON)')
@@ -151,6 +161,8 @@ function withDriveOptions(command: Command): Command {
     .option('--inspect', 'stream the run live to the Stately inspector through a local relay; prints the URL to open')
     .option('--inspect-port <port>', 'relay port on 127.0.0.1 (default: a free one)', integer)
     .option('--min-pass-rate <rate>', 'exit 1 unless at least this share of the runs passed (0.8 or 80%)', passRate)
+    .option('--max-cost-usd <usd>', 'spending limit (overrides limits.maxCostUsd; recorded, so later resumes keep it): no agent starts that would exceed it', positive('--max-cost-usd'))
+    .option('--max-tokens <n>', 'token limit (overrides limits.maxTokens; recorded)', positive('--max-tokens', true))
     .option('--json', 'print the outcome as JSON, no progress');
 }
 

@@ -27,6 +27,17 @@ export function passRate(text: string): number {
   return value;
 }
 
+/** A positive number (a whole one with `whole`) for the flag `flag`; throws EXPCTL_USAGE otherwise. */
+export function positive(flag: string, whole = false): (text: string) => number {
+  return (text) => {
+    const value = Number(text.trim().replace(/^\$/, ''));
+    if (text.trim() === '' || !Number.isFinite(value) || value <= 0 || (whole && !Number.isInteger(value))) {
+      throw new UsageError(`${flag} "${text}" is not a ${whole ? 'positive whole number' : 'positive number'}`, whole ? `e.g. ${flag} 200000` : `e.g. ${flag} 2.50`);
+    }
+    return value;
+  };
+}
+
 /** `--speed`: a number ≥ 0 (0: no delay), or `max`. Throws EXPCTL_USAGE otherwise. */
 export function parseSpeed(text: string): number {
   const trimmed = text.trim().toLowerCase();

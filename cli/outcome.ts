@@ -6,7 +6,7 @@ import { expctlCommand } from './shell.js';
 
 /** The results of a finished `run`/`resume` fail a gate: runs errored, a tier failed, or the pass rate is below `--min-pass-rate` (exit 1). */
 export class OutcomeGateError extends ExpctlError {
-  constructor(code: 'EXPCTL_RUNS_ERRORED' | 'EXPCTL_GATE_FAILED', message: string, hint: string) {
+  constructor(code: 'EXPCTL_RUNS_ERRORED' | 'EXPCTL_GATE_FAILED' | 'EXPCTL_BUDGET_REACHED', message: string, hint: string) {
     super(code, message, hint);
   }
 }
@@ -30,10 +30,10 @@ const usd = (x: number | null) => (x === null ? 'unknown' : `$${x.toFixed(4)}`);
 export function reportOutcome(io: Io, outcome: ExperimentOutcome, options: OutcomeOptions): void {
   const command = (...args: string[]) => expctlCommand(args, options.resultsDir, io.cwd);
   const { summary } = outcome;
-  const gate = outcome.held > 0 ? null : gateOf(outcome, options.minPassRate, command);
+  const gate = outcome.budget ? budgetGate(outcome, command) : outcome.held > 0 ? null : gateOf(outcome, options.minPassRate, command);
   if (options.json) {
-    const { key, state, dir, alreadyComplete, held, resets } = outcome;
-    io.out(`${JSON.stringify({ experiment: key, state, dir, alreadyComplete, held, resets, ...summary, ok: gate === null })}\n`);
+    const { key, state, dir, alreadyComplete, held, resets, budget } = outcome;
+    io.out(`${JSON.stringify({ experiment: key, state, dir, alreadyComplete, held, resets, ...summary, budget, ok: gate === null })}\n`);
   } else printOutcome(io, outcome, command);
   if (gate) throw gate;
 }
@@ -42,6 +42,10 @@ function printOutcome(io: Io, outcome: ExperimentOutcome, command: (...args: str
   const { summary } = outcome;
   const r = summary.runs;
   for (const line of outcome.resets) io.out(`re-executed: ${line}\n`);
+  if (outcome.budget) {
+    io.out(`experiment ${outcome.key} paused by its budget: ${r.passed} passed, ${r.notPassed} not passed, ${r.errored} errored, ${r.unfinished} waiting; spent ${usd(summary.spend.costUsd)}, ${summary.spend.tokens ?? 'unknown'} tokens\n`);
+    return;
+  }
   if (outcome.held > 0) {
     io.out(`experiment ${outcome.key} stopped as requested (${outcome.held} actor(s) wait at the --until state); \`${command('resume', outcome.key)}\` continues\n`);
     return;
@@ -53,6 +57,20 @@ function printOutcome(io: Io, outcome: ExperimentOutcome, command: (...args: str
   if (r.errored > summary.erroredRuns.length) io.out(`  … and ${r.errored - summary.erroredRuns.length} more errored runs: \`${command('status', outcome.key)}\`\n`);
   io.out(`reports: ${resolve(outcome.dir, 'report.md')}\n         ${resolve(outcome.dir, 'summary.md')}\n`);
   io.out(`status:  ${command('status', outcome.key)}\n`);
+}
+
+/** A budget stopped new agents: the experiment is paused (exit 1), and how to go on. */
+function budgetGate(outcome: ExperimentOutcome, command: (...args: string[]) => string): OutcomeGateError {
+  const b = outcome.budget!;
+  const money = b.limit === 'maxCostUsd';
+  const amount = (x: number) => (money ? usd(x) : `${Math.round(x)} tokens`);
+  const flag = money ? '--max-cost-usd' : '--max-tokens';
+  const raised = money ? Number((b.max * 2).toFixed(2)) : Math.ceil(b.max * 2);
+  return new OutcomeGateError(
+    'EXPCTL_BUDGET_REACHED',
+    `experiment ${outcome.key} paused: limits.${b.limit} ${amount(b.max)} would be exceeded: ${amount(b.spent)} spent, about ${amount(b.spent + b.expected)} with the next agent; no new agent was started, ${outcome.held} runs wait`,
+    `raise limits.${b.limit} in the config and run it again, or \`${command('resume', outcome.key, flag, String(raised))}\``,
+  );
 }
 
 function gateOf(outcome: ExperimentOutcome, minPassRate: number | undefined, command: (...args: string[]) => string): OutcomeGateError | null {

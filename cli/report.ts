@@ -61,7 +61,7 @@ type Keep = { tier: (id: string) => boolean; subtest: (id: string) => boolean };
 
 /** `--tier` and `--subtest`: ids that must exist in the experiment (a typo is an error, not an empty report). */
 function selection(options: ReportOptions, actors: ReadonlyMap<string, unknown>, key: string): Keep {
-  const known = [...actors.keys()].map((stream) => stream.slice(key.length + 1).split('/'));
+  const known = [...actors.keys()].filter((stream) => stream !== key).map((stream) => stream.slice(key.length + 1).split('/'));
   const check = (flag: string, ids: string[] | undefined, depth: number) => {
     if (!ids) return () => true;
     const existing = [...new Set(known.filter((parts) => parts.length === depth + 1).map((parts) => parts[depth]!))];

@@ -36,6 +36,8 @@ export interface RunOptions {
   inspectPort?: number;
   /** `--min-pass-rate`: exit 1 when fewer runs passed (0..1). */
   minPassRate?: number;
+  maxCostUsd?: number;
+  maxTokens?: number;
 }
 
 /** `expctl run <config>`: start an experiment, or continue the one with the config's id. */
@@ -72,7 +74,8 @@ async function drive(io: Io, options: RunOptions, what: What): Promise<void> {
       (options.json ? io.err : io.out)(`inspector: ${inspection.url} (open it in a browser to watch the run live; it closes when the run ends)\n`);
       watchers.push(inspection.watcher);
     }
-    const outcome = await driveExperiment({ ...what, store, resultsDir, signal: options.signal, reason: options.reason, watchers });
+    const limits = { ...(options.maxCostUsd !== undefined ? { maxCostUsd: options.maxCostUsd } : {}), ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}) };
+    const outcome = await driveExperiment({ ...what, store, resultsDir, signal: options.signal, reason: options.reason, watchers, limits });
     progress.done();
     reportOutcome(io, outcome, { json: options.json ?? false, resultsDir, minPassRate: options.minPassRate });
   } finally {

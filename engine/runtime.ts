@@ -37,8 +37,12 @@ export interface RuntimeOptions {
   experiment: string;
   /** Finds the handler of an effect; throws for an effect nobody implements (a bug). */
   handler: (request: EffectRequest, actor: ReplayedActor) => EffectHandler;
-  /** Waits until the effect may start (concurrency limits); resolves with the function that frees its place. */
-  admit?: (request: EffectRequest, actor: ReplayedActor, signal: AbortSignal) => Promise<() => void>;
+  /**
+   * Waits until the effect may start (concurrency limits); resolves with the
+   * function that frees its place, or with null: not in this drive (a limit
+   * such as a budget was reached), so it is held like `hold`'s.
+   */
+  admit?: (request: EffectRequest, actor: ReplayedActor, signal: AbortSignal) => Promise<(() => void) | null>;
   /**
    * An early stop: effects for which this returns true are not started, and
    * timers (`request` null) not scheduled; they stay pending for a later
@@ -215,7 +219,12 @@ export class Runtime {
     this.running.set(request.key, controller);
     let release = () => {};
     try {
-      release = (await this.options.admit?.(request, actor, controller.signal)) ?? release;
+      const admitted = this.options.admit ? await this.options.admit(request, actor, controller.signal) : release;
+      if (admitted === null) {
+        this.held.add(request.key);
+        return;
+      }
+      release = admitted;
       await this.backoff(actor, controller.signal);
       if (controller.signal.aborted) return;
       await this.perform(actor, request, controller.signal);

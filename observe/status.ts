@@ -34,7 +34,7 @@ export function experimentStatus(store: EventStore, key: string, atSeq?: number)
   const own = store.readStream(key).filter((r) => atSeq === undefined || r.seq <= atSeq);
   const driver = atSeq === undefined ? driverOf(store.readLease(key)) : null;
   const tree = statusTree(key, (stream) => nodes.get(stream), { plan: runPlanOf(own), live: atSeq !== undefined || (driver !== null && driver.alive !== false) });
-  return { ...tree, lastSeq: latest.lastSeq, rows: latest.rows, driver, paused: pausedOf(own) };
+  return { ...tree, lastSeq: latest.lastSeq, rows: latest.rows, driver, paused: pausedOf(own, latest.lastSeq) };
 }
 
 /** The tree of live or replayed actors (the progress display); `results` gives what each run came to. */
@@ -112,20 +112,21 @@ export function runPlanOf(own: readonly StoredRow[]): RunPlan | null {
   return { subtests, runsPerSubtest: config.runsPerSubtest ?? 1 };
 }
 
-/** Why the experiment is paused: its last `operator.paused`, unless a later row resumed or interrupted it. */
-export function pausedOf(own: readonly StoredRow[]): StatusJson['paused'] {
-  let paused: StatusJson['paused'] = null;
-  for (const { event, at } of own) {
-    if (event.type === 'operator.paused') paused = { at, reason: pauseReason(event.data as PauseData) };
-    else if (event.type === 'operator.resumed' || event.type === 'operator.interrupted') paused = null;
-  }
-  return paused;
+/** Why the experiment is paused: an `operator.paused` that is the log's last row (any later row means a later drive took it on). */
+export function pausedOf(own: readonly StoredRow[], lastSeq: number): StatusJson['paused'] {
+  const last = own.at(-1);
+  if (!last || last.seq !== lastSeq || last.event.type !== 'operator.paused') return null;
+  return { at: last.at, reason: pauseReason(last.event.data as PauseData) };
 }
 
 type PauseData = { until?: Record<string, string | undefined>; held?: number; budget?: { limit: string; spent: number; max: number } };
 
 function pauseReason(data: PauseData): string {
-  if (data.budget) return `budget reached: ${data.budget.limit} ${data.budget.spent} of ${data.budget.max}`;
+  const b = data.budget;
+  if (b) {
+    const amount = (x: number) => (b.limit === 'maxCostUsd' ? `$${x.toFixed(4)}` : `${Math.round(x)} tokens`);
+    return `budget reached: limits.${b.limit} ${amount(b.max)} (spent ${amount(b.spent)})`;
+  }
   const until = Object.entries(data.until ?? {}).filter(([, v]) => v).map(([level, state]) => `--until-${level} ${state}`);
   return `stopped by ${until.join(' ') || 'an early stop'} (${data.held ?? 0} actors held)`;
 }

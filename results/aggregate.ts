@@ -7,7 +7,7 @@
  */
 import type { ExperimentResult, JudgeVerdict, RunResult, SubtestResult, TierResult } from '../schemas/results.js';
 import { separationOf } from './outcomes.js';
-import { bootstrap, mean as meanOf, median as medianOf, rounded, roundedInterval, wilson } from './stats.js';
+import { bootstrap, mean as meanOf, median as medianOf, RATE_DIGITS, rounded, roundedInterval, wilson } from './stats.js';
 
 type Grade = NonNullable<RunResult['grade']>;
 type Best = { subtest: string; reason: string };
@@ -91,8 +91,8 @@ export function subtestResult(input: SubtestAggregateInput): SubtestResult {
     completedRuns: runs.length,
     failedRuns,
     passedRuns: passed,
-    passRate: rounded(ratio(passed, runs.length)),
-    passRateInterval: roundedInterval(wilson(passed, runs.length)),
+    passRate: rounded(ratio(passed, runs.length), RATE_DIGITS),
+    passRateInterval: roundedInterval(wilson(passed, runs.length), RATE_DIGITS),
     score,
     consistency: rounded(consistency(score)),
     meanCostUsd: usd(meanOfKnown(spend.map((s) => s.costUsd))),
@@ -219,7 +219,7 @@ export function tierResult(input: TierAggregateInput): TierResult {
   }
   const completed = sum(subtests.map((s) => s.result.completedRuns));
   const passed = sum(subtests.map((s) => s.result.passedRuns));
-  const passRate = rounded(ratio(passed, completed));
+  const passRate = rounded(ratio(passed, completed), RATE_DIGITS);
   const costed = sum(subtests.map((s) => s.knownCostRuns));
   const meanCostUsd = costed === 0 ? null : sum(subtests.map((s) => (s.result.meanCostUsd ?? 0) * s.knownCostRuns)) / costed;
   const totalCostUsd = sumOfKnown(subtests.map((s) => s.result.totalCostUsd));

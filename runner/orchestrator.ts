@@ -8,6 +8,7 @@ import { createExecution, type Execution, type Limits } from './execution/execut
 import { createFinalization, type Finalization } from './finalization/finalization.js';
 import { createHolds, type Holds, type UntilSpec } from './holds.js';
 import { loadVerified, type ExperimentLog } from './log.js';
+import { recordedLimits, recordedSpends, spendOf, type BudgetLimits, type BudgetStop } from './execution/budget.js';
 import { currentOperator } from './operator.js';
 import { outcomeSummary, type OutcomeSummary } from './outcome.js';
 import { experimentPaths } from './paths.js';
@@ -57,6 +58,8 @@ export interface ExperimentRequest {
   from?: FromSpec;
   /** The machines (tests pass changed ones); the lifecycle machines by default. */
   registry?: Registry;
+  /** `--max-cost-usd` / `--max-tokens`: spending limits from this drive on (recorded, so later drives keep them). */
+  limits?: BudgetLimits;
 }
 
 export interface ExperimentOutcome {
@@ -71,6 +74,8 @@ export interface ExperimentOutcome {
   resets: string[];
   /** What the runs came to: passed, not passed, errored; failed tiers; spend. */
   summary: OutcomeSummary;
+  /** Set when a spending limit stopped new agents: the experiment is paused until it is raised. */
+  budget: BudgetStop | null;
 }
 
 const DEFAULT_LEASE = { staleAfterMs: 120_000, heartbeatMs: 10_000 };
@@ -84,6 +89,8 @@ interface Drive {
   collaborators: Collaborators;
   registry: Registry;
   upgraded: MachineChange[];
+  /** The spending limits this drive runs with, and whether they differ from what the log last recorded. */
+  budget: { limits: Required<{ [K in keyof BudgetLimits]: number | null }>; changed: boolean };
 }
 
 /**
@@ -96,12 +103,14 @@ export async function driveExperiment(request: ExperimentRequest): Promise<Exper
   const registry = request.registry ?? lifecycleRegistry;
   const start = planStart(request);
   if (request.from && start.isNew) throw new NothingToRedoError(start.key);
-  const collaborators = (request.collaborators ?? createCollaborators)(start.config.limits);
+  const budget = budgetOf(request, start);
+  const collaborators = (request.collaborators ?? createCollaborators)({ ...start.config.limits, ...budget.limits });
   const loading = performance.now();
   const replayed = start.isNew ? null : loadVerified(request.store, start.key, registry);
   const replayMs = replayed ? performance.now() - loading : null;
+  if (!start.isNew) collaborators.execution.budget.seed(recordedSpends(request.store, start.key));
   const session = sessionFor(request, start, replayed?.actors ?? new Map());
-  const drive: Drive = { request, start, session, collaborators, registry, upgraded: replayed?.machineChanges ?? [], holds: request.until ? createHolds(request.until) : null };
+  const drive: Drive = { request, start, session, collaborators, registry, upgraded: replayed?.machineChanges ?? [], holds: request.until ? createHolds(request.until) : null, budget };
   const experiment = session.actors.get(start.key);
   if (experiment && isFinal(experiment.snapshot) && !request.from && start.added.length === 0) return outcomeOf(session, { alreadyComplete: true });
   return leased(drive, async (runtime, takenOver, lost) => {
@@ -175,9 +184,22 @@ function sessionFor(request: ExperimentRequest, start: StartPlan, actors: Map<st
   });
 }
 
-function outcomeOf(session: Session, { alreadyComplete = false, held = 0, resets = [] as string[] }): ExperimentOutcome {
+function outcomeOf(session: Session, { alreadyComplete = false, held = 0, resets = [] as string[], budget = null as BudgetStop | null }): ExperimentOutcome {
   const state = String(session.actors.get(session.key)?.snapshot.value);
-  return { key: session.key, state, dir: session.paths.dir, alreadyComplete, held, resets, summary: outcomeSummary(session) };
+  return { key: session.key, state, dir: session.paths.dir, alreadyComplete, held, resets, summary: outcomeSummary(session), budget };
+}
+
+/**
+ * The spending limits of this drive: the flags, else the config `run` was
+ * given, else what the log last recorded (a change, or the config it was
+ * started with); `changed` when they differ from what the log says.
+ */
+function budgetOf(request: ExperimentRequest, start: StartPlan): Drive['budget'] {
+  const recorded = start.isNew ? null : recordedLimits(request.store, start.key);
+  const base = request.config ? start.config.limits : recorded ?? start.config.limits;
+  const limits = { maxCostUsd: request.limits?.maxCostUsd ?? base.maxCostUsd ?? null, maxTokens: request.limits?.maxTokens ?? base.maxTokens ?? null };
+  const before = recorded ?? { maxCostUsd: null, maxTokens: null };
+  return { limits, changed: recorded !== null && (limits.maxCostUsd !== (before.maxCostUsd ?? null) || limits.maxTokens !== (before.maxTokens ?? null)) };
 }
 
 function createRuntime({ request, session, collaborators: c, registry, holds }: Drive): Runtime {
@@ -211,6 +233,10 @@ function decide({ rows, held }: Committed, runtime: Runtime, session: Session, e
     if (actor.entry.id === 'run' && actor.version === row.version && stateMeta(actor.snapshot).outcome && !sameState(before, row.state)) execution.release(row.stream);
   }
   for (const request of held) if (session.actors.get(request.stream)?.entry.id === 'run') execution.release(request.stream);
+  for (const { row } of rows) {
+    const data = row.event.data as { effect?: string };
+    if ((row.event.type === 'effect.completed' || row.event.type === 'effect.failed') && data.effect === 'runAgent') execution.budget.ended(row.stream, spendOf(row.event));
+  }
   const experiment = session.actors.get(session.key);
   if (runtime.stopping || (experiment && holds?.isHeld(experiment))) return null;
   return execution.readyTiers(session);
@@ -244,7 +270,8 @@ function effectRouter(c: Collaborators, session: Session): (request: EffectReque
 }
 
 /** Start a new experiment, or prepare an existing one to continue; returns the re-execution steps taken. */
-async function begin({ request, start, session, collaborators: c, upgraded }: Drive, runtime: Runtime, takenOver: Lease | null): Promise<string[]> {
+async function begin(drive: Drive, runtime: Runtime, takenOver: Lease | null): Promise<string[]> {
+  const { request, start, session, collaborators: c, upgraded } = drive;
   const { operator, key } = session;
   if (start.isNew) {
     const input = {
@@ -258,6 +285,7 @@ async function begin({ request, start, session, collaborators: c, upgraded }: Dr
     return [];
   }
   if (takenOver) runtime.sendAll([c.resume.takeover(key, takenOver, operator)]);
+  if (drive.budget.changed) runtime.send(key, { type: 'operator.limits_changed', data: { limits: drive.budget.limits, operator } }, 'operator');
   await c.resume.stopStrays(session.store, runtime.actors);
   if (start.added.length > 0) {
     const tiers = start.added.map((t) => ({ id: t.id, dependsOn: t.dependsOn }));
@@ -275,7 +303,7 @@ async function begin({ request, start, session, collaborators: c, upgraded }: Dr
   return resets;
 }
 
-function finish({ request, session, holds }: Drive, runtime: Runtime, resets: string[]): ExperimentOutcome {
+function finish({ request, session, holds, collaborators }: Drive, runtime: Runtime, resets: string[]): ExperimentOutcome {
   const experiment = runtime.actors.get(session.key)!;
   if (request.signal?.aborted && !isFinal(experiment.snapshot)) {
     runtime.send(session.key, { type: 'operator.interrupted', data: { operator: session.operator, signal: String(request.signal.reason) } }, 'operator');
@@ -283,6 +311,12 @@ function finish({ request, session, holds }: Drive, runtime: Runtime, resets: st
   }
   const value = String(experiment.snapshot.value);
   if (value === 'exp_failed') throw new ExperimentFailedError(session.key, failureReason(session, contextOf(experiment, 'experiment').failure?.message));
+  const budget = collaborators.execution.budget.stopped;
+  if (!isFinal(experiment.snapshot) && budget) {
+    const waiting = [...runtime.actors.values()].filter((a) => a.entry.id === 'run' && !isFinal(a.snapshot)).length;
+    runtime.send(session.key, { type: 'operator.paused', data: { until: request.until ?? {}, held: waiting, budget, operator: session.operator } }, 'operator');
+    return outcomeOf(session, { held: waiting, resets, budget });
+  }
   const held = holds?.heldActors(runtime.actors).length ?? 0;
   if (!isFinal(experiment.snapshot) && held > 0 && request.until) {
     runtime.send(session.key, { type: 'operator.paused', data: { until: request.until, held, operator: session.operator } }, 'operator');

@@ -111,6 +111,10 @@ export const ExperimentConfigShape = z.strictObject({
     .strictObject({
       maxConcurrentRuns: z.int().min(1).default(4),
       maxConcurrentAgents: z.int().min(1).default(2),
+      /** Spend (USD) after which no new agent starts: the experiment pauses; raise it and resume. */
+      maxCostUsd: z.number().positive().optional(),
+      /** Tokens after which no new agent starts, likewise. */
+      maxTokens: z.int().positive().optional(),
     })
     .default({ maxConcurrentRuns: 4, maxConcurrentAgents: 2 }),
   retries: z

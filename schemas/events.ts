@@ -66,6 +66,17 @@ export const OperatorPaused = z.strictObject({
   data: z.strictObject({
     until: z.strictObject({ experiment: z.string().optional(), tier: z.string().optional(), run: z.string().optional() }),
     held: z.int().nonnegative(),
+    /** Set when a spending limit stopped agents from starting (since schema 2). */
+    budget: z.strictObject({ limit: z.enum(['maxCostUsd', 'maxTokens']), max: z.number(), spent: z.number(), expected: z.number() }).optional(),
+    operator: Operator,
+  }),
+});
+
+/** The spending limits an experiment continues with from here on (`--max-cost-usd`, or a config with other limits); since schema 2. */
+export const LimitsChanged = z.strictObject({
+  type: z.literal('operator.limits_changed'),
+  data: z.strictObject({
+    limits: z.strictObject({ maxCostUsd: z.number().positive().nullable(), maxTokens: z.int().positive().nullable() }),
     operator: Operator,
   }),
 });
@@ -102,6 +113,7 @@ export const LifecycleEvent = z.discriminatedUnion('type', [
   TiersAdded,
   OperatorReset,
   OperatorPaused,
+  LimitsChanged,
   ExperimentForked,
 ]);
 

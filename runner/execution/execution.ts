@@ -5,6 +5,7 @@ import { tierConfig, type RunnerEffect, type Session } from '../session.js';
 import { streams } from '../streams.js';
 import { commandStages } from './run-commands.js';
 import { runStages } from './run-stages.js';
+import { createBudget, type Budget, type BudgetLimits } from './budget.js';
 import { Semaphore } from './semaphore.js';
 
 /**
@@ -18,13 +19,19 @@ export interface Execution {
   stages: typeof runStages & typeof commandStages;
   /** Tiers whose dependencies have finished and that have not started (or must start over): to create or restart now. */
   readyTiers(session: Session): Decision;
-  /** Concurrency: a run holds one of maxConcurrentRuns places from its first effect until it ends; the agent step also one of maxConcurrentAgents. */
-  admit(request: EffectRequest, actor: ReplayedActor, signal: AbortSignal): Promise<() => void>;
+  /**
+   * Concurrency: a run holds one of maxConcurrentRuns places from its first
+   * effect until it ends; the agent step also one of maxConcurrentAgents, and
+   * starts only within the budget (null: held, the budget is reached).
+   */
+  admit(request: EffectRequest, actor: ReplayedActor, signal: AbortSignal): Promise<(() => void) | null>;
+  /** The spending limits, fed what every agent execution spent. */
+  budget: Budget;
   /** A run ended (or stopped being driven): give its place back. */
   release(stream: string): void;
 }
 
-export interface Limits {
+export interface Limits extends BudgetLimits {
   maxConcurrentRuns: number;
   maxConcurrentAgents: number;
 }
@@ -79,12 +86,19 @@ function readyTiers(session: Session): Decision {
   return { create: { specs: spawn, parent: session.key }, send: events };
 }
 
-/** The concurrency limits: a place per run from its first effect until it ends, and one per running agent. */
-function admission(limits: Limits): Pick<Execution, 'admit' | 'release'> {
+/** The concurrency limits: a place per run from its first effect until it ends, and one per running agent within the budget. */
+function admission(limits: Limits): Pick<Execution, 'admit' | 'release' | 'budget'> {
   const runs = new Semaphore(limits.maxConcurrentRuns);
   const agents = new Semaphore(limits.maxConcurrentAgents);
+  const budget = createBudget(limits);
   const places = new Map<string, Promise<() => void>>();
+  const release = (stream: string) => {
+    const place = places.get(stream);
+    places.delete(stream);
+    void place?.then((free) => free(), () => {});
+  };
   return {
+    budget,
     async admit(request, actor, signal) {
       if (actor.entry.id !== 'run') return () => {};
       if (!places.has(actor.stream)) {
@@ -93,13 +107,14 @@ function admission(limits: Limits): Pick<Execution, 'admit' | 'release'> {
         place.catch(() => places.delete(actor.stream));
       }
       await places.get(actor.stream);
-      return request.effect === 'runAgent' ? agents.acquire(signal) : () => {};
+      if (request.effect !== 'runAgent') return () => {};
+      const free = await agents.acquire(signal);
+      if (budget.tryStart(actor.stream)) return free;
+      // the budget is reached: this run waits for a later drive, and gives its places back
+      free();
+      release(actor.stream);
+      return null;
     },
-
-    release(stream) {
-      const place = places.get(stream);
-      places.delete(stream);
-      void place?.then((release) => release(), () => {});
-    },
+    release,
   };
 }
