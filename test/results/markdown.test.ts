@@ -133,7 +133,7 @@ describe('subtestReport', () => {
   });
 
   it('shows counts, pass rate, cost and score statistics', () => {
-    expect(report).toContain('| 3 | 2 | 1 | 50.0% [9.4%, 90.5%] (1 of 2) | $0.0123 | $0.0246 | unknown | 30.0 s | 15.0 s |');
+    expect(report).toContain('| 3 | 2 | 1 | 50.0% [9.5%, 90.5%] (1 of 2) | $0.0123 | $0.0246 | unknown | 30.0 s | 15.0 s |');
     // median and mean with their seeded 95% bootstrap intervals
     expect(report).toContain('| 0.55 [0.25, 0.85] | 0.55 [0.25, 0.85] | 0.42 | 0.23 |');
     expectWellFormedTables(report);
@@ -167,7 +167,7 @@ describe('tierReport and tierSummary', () => {
   it('shows the tier totals', () => {
     expect(report).toContain('| completed | 50.0% | $0.0123 | $0.0246 | unknown | $0.0246 | 42.0 s |');
     expect(report).toContain('| [00-empty](00-empty/report.md) | 2 | 0 | 2 | n/a | n/a | n/a | n/a | n/a | unknown | unknown |');
-    expect(report).toContain('| [01-full](01-full/report.md) (best) | 3 | 2 | 1 | 50.0% [9.4%, 90.5%] (1 of 2) | 0.53 [0.20, 0.85] |');
+    expect(report).toContain('| [01-full](01-full/report.md) (best) | 3 | 2 | 1 | 50.0% [9.5%, 90.5%] (1 of 2) | 0.53 [0.20, 0.85] |');
     expect(report).toContain('*Cost of pass*: what a tier spent');
     expectWellFormedTables(report);
   });
@@ -188,7 +188,7 @@ describe('tierReport and tierSummary', () => {
       '# Tier T0: summary\n\n' +
         '- Outcome: completed\n' +
         '- Best subtest: 01-full (01-full: highest median score 0.53)\n' +
-        '- Pass rate: 50.0% over all subtests; best subtest 01-full: 50.0% [9.4%, 90.5%] (1 of 2)\n' +
+        '- Pass rate: 50.0% over all subtests; best subtest 01-full: 50.0% [9.5%, 90.5%] (1 of 2)\n' +
         '- Cost of pass: $0.0246\n',
     );
   });
@@ -216,8 +216,8 @@ describe('experimentReport and experimentSummary', () => {
   it('names the frontier and shows each tier', () => {
     expect(report).toContain('## Frontier\n\nT0 (cost of pass $0.0246)');
     // the pass rate is the best subtest's (with its interval), not the tier's over all subtests
-    expect(report).toContain('| [T0](T0/report.md) (frontier) | completed | 01-full | 50.0% [9.4%, 90.5%] (1 of 2) | $0.0246 | $0.0246 | 42.0 s | [summary](T0/summary.md) |');
-    expect(report).toContain('| [T1](T1/report.md) | failed | 01-full | 50.0% [9.4%, 90.5%] (1 of 2) | $0.0246 | ∞ | 42.0 s | [summary](T1/summary.md) |');
+    expect(report).toContain('| [T0](T0/report.md) (frontier) | completed | 01-full | 50.0% [9.5%, 90.5%] (1 of 2) | $0.0246 | $0.0246 | 42.0 s | [summary](T0/summary.md) |');
+    expect(report).toContain('| [T1](T1/report.md) | failed | 01-full | 50.0% [9.5%, 90.5%] (1 of 2) | $0.0246 | ∞ | 42.0 s | [summary](T1/summary.md) |');
     // the two derived measures are explained once
     expect(report.match(/\*Cost of pass\*/g)).toHaveLength(1);
     expect(report.match(/\*Frontier\*/g)).toHaveLength(1);
@@ -236,8 +236,8 @@ describe('experimentReport and experimentSummary', () => {
     expect(experimentSummary(result)).toBe(
       '# Experiment demo-001: summary\n\n' +
         'Frontier: T0 (cost of pass $0.0246)\n\n' +
-        '- T0: completed, best subtest 01-full: pass rate 50.0% [9.4%, 90.5%] (1 of 2), cost of pass $0.0246\n' +
-        '- T1: failed, best subtest 01-full: pass rate 50.0% [9.4%, 90.5%] (1 of 2), cost of pass ∞\n\n' +
+        '- T0: completed, best subtest 01-full: pass rate 50.0% [9.5%, 90.5%] (1 of 2), cost of pass $0.0246\n' +
+        '- T1: failed, best subtest 01-full: pass rate 50.0% [9.5%, 90.5%] (1 of 2), cost of pass ∞\n\n' +
         '*Cost of pass*: what a tier spent (every agent execution, retries and errored runs included) per run that passed; ∞ when none passed. *Frontier*: the tier with the lowest cost of pass, the cheapest way to a passing run.\n',
     );
   });
