@@ -1,8 +1,8 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { isEvent, isFinal, sameState, stateMeta, type ReplayedActor } from '../engine/index.js';
-import { identityOf, RUN_RATE_LIMITED } from '../machines/index.js';
+import { isEvent, isFinal, sameState, stateMeta, type CommittedRow, type ReplayedActor } from '../engine/index.js';
+import { identityOf, RUN_FAILED, RUN_RATE_LIMITED } from '../machines/index.js';
 import type { ExperimentWatcher } from '../runner/watcher.js';
 
 export type Outcome = 'completed' | 'failed' | 'interrupted';
@@ -19,6 +19,10 @@ export interface Metrics {
   rateLimitPause(): void;
   eventsAppended(rows: number): void;
   replayDuration(ms: number): void;
+  /** What an agent execution spent (failed and retried ones too). */
+  agentSpend(labels: { tier: string; subtest: string }, costUsd: number | null, tokens: number | null): void;
+  /** A run got its outcome: passed or not (judged), or errored. */
+  runOutcome(labels: { tier: string; subtest: string }, outcome: 'passed' | 'not_passed' | 'errored'): void;
   /** The Prometheus text exposition format. */
   text(): Promise<string>;
   /** Label every sample with the experiment (its key is known once the run starts). */
@@ -42,6 +46,9 @@ export function createMetrics(experiment?: string): Metrics {
   const pauses = new Counter({ name: 'expctl_rate_limit_pauses_total', help: 'Runs paused by a rate limit', registers: [registry] });
   const events = new Counter({ name: 'expctl_events_appended_total', help: 'Rows appended to the event log', registers: [registry] });
   const replay = new Gauge({ name: 'expctl_replay_duration_seconds', help: 'Time the last resume took to verify and replay the log', registers: [registry] });
+  const cost = new Counter({ name: 'expctl_agent_cost_usd_total', help: 'USD the agent executions of this driver reported spending, failed and retried ones included', labelNames: ['tier', 'subtest'], registers: [registry] });
+  const tokens = new Counter({ name: 'expctl_agent_tokens_total', help: 'Tokens the agent executions of this driver reported, failed and retried ones included', labelNames: ['tier', 'subtest'], registers: [registry] });
+  const outcomes = new Counter({ name: 'expctl_runs_total', help: 'Runs that got an outcome under this driver: passed, not_passed (judged), errored', labelNames: ['tier', 'subtest', 'outcome'], registers: [registry] });
   return {
     duration(level, outcome, labels, ms) {
       const names = level === 'tier' ? { tier: labels.tier ?? '' } : { tier: labels.tier ?? '', subtest: labels.subtest ?? '' };
@@ -51,6 +58,11 @@ export function createMetrics(experiment?: string): Metrics {
     rateLimitPause: () => pauses.inc(),
     eventsAppended: (rows) => events.inc(rows),
     replayDuration: (ms) => replay.set(ms / 1000),
+    agentSpend(labels, usd, n) {
+      if (usd !== null) cost.inc(labels, usd);
+      if (n !== null) tokens.inc(labels, n);
+    },
+    runOutcome: (labels, outcome) => outcomes.inc({ ...labels, outcome }),
     text: () => registry.metrics(),
     setExperiment: (key) => registry.setDefaultLabels({ experiment: key }),
   };
@@ -63,6 +75,21 @@ function recordDuration(metrics: Metrics, actor: ReplayedActor, outcome: Outcome
   if (!LEVELS.includes(actor.entry.id)) return;
   const { tier, subtest } = identityOf(actor);
   metrics.duration(actor.entry.id as DurationLevel, outcome, { tier, subtest }, Math.max(0, end - Date.parse(actor.created)));
+}
+
+/** A run's spend (each agent execution's end) and outcome (its verdict, or its failure). */
+function recordRun(metrics: Metrics, actor: ReplayedActor, row: CommittedRow['row'], before: CommittedRow['before']): void {
+  const { tier = '', subtest = '' } = identityOf(actor);
+  const { event } = row;
+  if ((isEvent(event, 'effect.completed') || isEvent(event, 'effect.failed')) && event.data.effect === 'runAgent') {
+    const usage = (event.data as { output?: { costUsd?: number | null; tokens?: number | null } | null }).output;
+    if (usage) metrics.agentSpend({ tier, subtest }, usage.costUsd ?? null, usage.tokens ?? null);
+  }
+  if (isEvent(event, 'effect.completed') && event.data.effect === 'buildRunResult') {
+    const result = event.data.output as { passed?: boolean } | null;
+    if (result && typeof result.passed === 'boolean') metrics.runOutcome({ tier, subtest }, result.passed ? 'passed' : 'not_passed');
+  }
+  if (row.state === RUN_FAILED && !sameState(before, row.state)) metrics.runOutcome({ tier, subtest }, 'errored');
 }
 
 /**
@@ -83,6 +110,7 @@ export function metricsWatcher(metrics: Metrics, clock: () => number = Date.now)
         if (isEvent(row.event, 'effect.failed') && sameState(row.state, before)) metrics.effectRetry(row.event.data.effect);
         if (row.state === RUN_RATE_LIMITED && before !== RUN_RATE_LIMITED) metrics.rateLimitPause();
         const actor = actors.get(row.stream)!;
+        if (actor.entry.id === 'run') recordRun(metrics, actor, row, before);
         const { outcome } = stateMeta(actor.snapshot);
         if (outcome && !sameState(before, row.state) && actor.version === row.version) recordDuration(metrics, actor, outcome, Date.parse(row.at));
       }

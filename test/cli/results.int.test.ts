@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { ExperimentConfigInput } from '../../schemas/config.js';
 import { cli } from '../support/cli.js';
 import { writeExperiment } from '../support/experiment.js';
+import { sample } from '../support/prometheus.js';
 import { useTempDir } from '../support/temp.js';
 
 const tempDir = useTempDir();
@@ -53,9 +54,16 @@ type Status = {
 
 describe('status shows what the runs came to, with the uncertainty of a few runs', () => {
   it('2 of 3 passed reads 66.7% [20.8%, 93.9%]; per run outcome, score, cost, tokens, duration; cost totals; the leader within noise', async () => {
-    const { run, json } = setup();
-    const done = await run('run', 'experiment.yaml');
+    const { run, json, dir } = setup();
+    const done = await run('run', 'experiment.yaml', '--metrics-file', 'metrics.prom');
     expect(done.code, done.stderr).toBe(0);
+    // the metrics carry spend and outcomes too
+    const metrics = readFileSync(join(dir, 'metrics.prom'), 'utf8');
+    expect(sample(metrics, 'expctl_agent_cost_usd_total', { tier: 'T0', subtest: 'a' })).toBeCloseTo(0.03, 9);
+    expect(sample(metrics, 'expctl_agent_tokens_total', { tier: 'T0', subtest: 'b' })).toBe(300);
+    expect(sample(metrics, 'expctl_runs_total', { subtest: 'a', outcome: 'passed' })).toBe(2);
+    expect(sample(metrics, 'expctl_runs_total', { subtest: 'a', outcome: 'not_passed' })).toBe(1);
+    expect(sample(metrics, 'expctl_runs_total', { subtest: 'b', outcome: 'not_passed' })).toBe(3);
     const s = await json<Status>('status', 'exp-1');
     const [a, b] = s.tiers[0]!.subtests;
     expect(a!.results).toMatchObject({ runs: 3, judged: 3, passed: 2, passRate: 0.666667, passRateInterval: [0.20766, 0.938508], costUsd: 0.03, tokens: 300 });
