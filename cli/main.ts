@@ -60,6 +60,10 @@ function readCommands(cli: Command, io: Io, dir: ResultsDir): void {
     .option('--json', 'documented, stable JSON')
     .option('--failed', 'only the runs that did not pass (errored, or judged not passed) and what holds them')
     .action(async (id: string | undefined, o: { json?: boolean; failed?: boolean }) => (await import('./status.js')).statusCommand(id, { ...o, resultsDir: dir() }, io));
+  cli.command('watch <id>')
+    .description('follow an experiment driven from another terminal, from its log, until it ends or no driver runs it')
+    .option('--interval <seconds>', 'seconds between looks at the log (default 1)', positive('--interval'))
+    .action(async (id: string, o: { interval?: number }) => (await import('./watch.js')).watchCommand(id, { ...o, resultsDir: dir() }, io));
   cli.command('show <id> <path>')
     .description('one run (tier/subtest/run): every step with its duration and attempt, the error with the stderr that explains it, verdicts, diff and files; or a tier or subtest')
     .option('--json', 'documented, stable JSON')

@@ -117,7 +117,8 @@ const MAX_ACTIVE = 6;
 /** What a run in an action state is doing: the effect the state performs. */
 const EFFECT_OF = new Map<string, string>(RUN_STEPS);
 
-function screen(io: Io, tree: StatusTree, view: { since: Map<string, { state: string; at: number }>; now: number; eta: number | null }): string[] {
+/** The progress display's lines: results, counts, a line per tier, the runs at work (with how long, when known). */
+export function screen(io: Io, tree: StatusTree, view: { since: Map<string, { state: string; at: number }>; now: number; eta: number | null }): string[] {
   const r = tree.runs;
   const counts = [`${r.completed + r.failed}/${r.total} runs done`, `${r.running} running`, `${r.pending} pending`, ...(r.rateLimited ? [`${r.rateLimited} rate-limited`] : []), ...(view.eta !== null ? [`ETA ${duration(view.eta)}`] : [])];
   const lines = [`${paint(io, 1, tree.experiment)}  ${groupLine(io, tree.results)}`, `  ${tree.state} · ${counts.join(' · ')}`];

@@ -128,7 +128,7 @@ function pauseReason(data: PauseData): string {
     return `budget reached: limits.${b.limit} ${amount(b.max)} (spent ${amount(b.spent)})`;
   }
   const until = Object.entries(data.until ?? {}).filter(([, v]) => v).map(([level, state]) => `--until-${level} ${state}`);
-  return `stopped by ${until.join(' ') || 'an early stop'} (${data.held ?? 0} actors held)`;
+  return `stopped at ${until.join(' ') || 'an early stop'}, ${data.held ?? 0} actors held`;
 }
 
 const machineId = (ref: string) => ref.slice(0, ref.indexOf('@'));

@@ -3,11 +3,11 @@
  * outcome of every run, subtest and tier in status and reports with their
  * uncertainty, failure drill-down, spending limits.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ExperimentConfigInput } from '../../schemas/config.js';
-import { cli } from '../support/cli.js';
+import { cli, startCli, until } from '../support/cli.js';
 import { writeExperiment } from '../support/experiment.js';
 import { sample } from '../support/prometheus.js';
 import { useTempDir } from '../support/temp.js';
@@ -177,5 +177,27 @@ describe('spending limits', () => {
     expect(history.filter((r) => r.type === 'operator.limits_changed').map((r) => r.data.limits)).toEqual([{ maxCostUsd: 0.05, maxTokens: null }]);
     expect(history.filter((r) => r.type === 'operator.paused').map((r) => (r.data.budget as { spent: number }).spent)).toEqual([0.02, 0.02]);
     expect((await run('resume', 'exp-1', '--max-cost-usd', 'lots')).stderr).toContain('--max-cost-usd "lots" is not a positive number');
+  }, 60_000);
+});
+
+describe('watch: following an experiment driven from another terminal', () => {
+  it('prints the counts as they change until the experiment completes; says so when no driver runs it', async () => {
+    const slowAgent = node("setTimeout(() => console.log(JSON.stringify({ costUsd: 0.01, tokens: 100 })), 300)");
+    const { run, results, dir } = setup({ agent: { command: slowAgent }, runsPerSubtest: 2 });
+    const driving = startCli(['--results-dir', results, 'run', 'experiment.yaml'], { cwd: dir });
+    await until(() => (existsSync(join(results, 'expctl.db')) ? true : undefined), 20_000, 'the log');
+    const watched = await run('watch', 'exp-1', '--interval', '0.2');
+    expect(watched.code, watched.stderr).toBe(0);
+    const lines = watched.stdout.trim().split('\n');
+    expect(lines.at(-1)).toBe('experiment exp-1 complete; `expctl report exp-1` for the results');
+    expect(lines.at(-2)).toMatch(/^\d\d:\d\d:\d\d exp-1 exp_complete: 4\/4 runs done, 0 running, 0 pending, 2\/4 passed$/);
+    // it saw the experiment under way, not only its end
+    expect(lines.some((l) => / [0-3]\/4 runs done/.test(l))).toBe(true);
+    expect((await driving.result).code).toBe(0);
+
+    const stopped = await run('run', 'experiment.yaml', '--fresh', '--until-run', 'run_agent_complete');
+    expect(stopped.code, stopped.stderr).toBe(0);
+    const idle = await run('watch', 'exp-1', '--interval', '0.1');
+    expect(idle.stdout).toContain('no driver is running exp-1~2 (paused: stopped at --until-run run_agent_complete, 4 actors held); `expctl resume exp-1~2` continues it');
   }, 60_000);
 });
