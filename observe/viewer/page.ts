@@ -62,6 +62,10 @@ section.panel { background: #fff; border: 1px solid #e2e8f0; border-radius: 6px;
 .k-interrupted { --bg: #ffedd5; --bd: #f97316; --fg: #7c2d12; }
 .k-failed { --bg: #fee2e2; --bd: #ef4444; --fg: #7f1d1d; }
 .k-completed { --bg: #dcfce7; --bd: #22c55e; --fg: #14532d; }
+.o-passed { --bg: #bbf7d0; --bd: #15803d; --fg: #14532d; }
+.o-not_passed { --bg: #fef9c3; --bd: #ca8a04; --fg: #713f12; }
+.o-errored { --bg: #fecaca; --bd: #b91c1c; --fg: #7f1d1d; }
+.actor .outcome, .actor .passes { margin-left: auto; font-size: 11px; font-weight: 600; }
 .pill { padding: 1px 8px; border-radius: 10px; background: var(--bg); border: 1px solid var(--bd); color: var(--fg); font-family: ui-monospace, Menlo, Consolas, monospace; }
 .legend { display: flex; flex-wrap: wrap; gap: 6px; margin-top: 10px; }
 .legend span { padding: 0 6px; border-radius: 4px; background: var(--bg); border: 1px solid var(--bd); color: var(--fg); font-size: 11px; }
@@ -138,7 +142,7 @@ export function viewerPage(data: ViewerData): string {
     <section class="panel">
       <h2>Tiers → subtests → runs</h2>
       <div id="tree"></div>
-      <div class="legend">${kinds.map((k) => `<span class="k-${k}">${k.replace('_', ' ')}</span>`).join('')}</div>
+      <div class="legend">${kinds.map((k) => `<span class="k-${k}">${k.replace('_', ' ')}</span>`).join('')} · runs by outcome: <span class="o-passed">passed</span><span class="o-not_passed">not passed</span><span class="o-errored">errored</span></div>
       <p class="muted">Click an actor to show its state in its machine. ← → Home End move through the rows.</p>
     </section>
     <section class="panel" id="recent-panel">

@@ -36,17 +36,27 @@ export function graphSvg(graph: ViewerGraph): string {
 /**
  * The tier → subtest → run tree as nested lists. Every actor is one element
  * with `data-stream` and `data-state` (the stable hooks for tests), coloured
- * by the kind of its state.
+ * by the kind of its state; a run with an outcome by its outcome (passed,
+ * not passed, errored), with its score; subtests and tiers show how many of
+ * their judged runs passed.
  */
 export function treeHtml(tree: StatusTree, kinds: Record<string, Record<string, StateKind>>, selected: string, changed: string | null): string {
   const key = tree.experiment;
   const kind = (machine: string, state: string) => (state === 'not_started' ? 'not_started' : (kinds[machine] || {})[state] || 'working');
-  const actor = (stream: string, machine: string, name: string, state: string, extra: string) =>
-    `<div class="actor k-${kind(machine, state)}${stream === selected ? ' selected' : ''}${stream === changed ? ' changed' : ''}" data-stream="${escapeHtml(stream)}" data-state="${escapeHtml(state)}" data-machine="${machine}" tabindex="0">`
+  const actor = (stream: string, machine: string, name: string, state: string, extra: string, outcome: string | null = null) =>
+    `<div class="actor ${outcome ? `o-${outcome}` : `k-${kind(machine, state)}`}${stream === selected ? ' selected' : ''}${stream === changed ? ' changed' : ''}"${outcome ? ` data-outcome="${outcome}"` : ''} data-stream="${escapeHtml(stream)}" data-state="${escapeHtml(state)}" data-machine="${machine}" tabindex="0">`
     + `<span class="name">${escapeHtml(name)}</span><span class="state">${escapeHtml(state.replace(/^(exp|tier|subtest|run)_/, ''))}</span>${extra}</div>`;
   const list = (items: string[]) => (items.length ? `<ul>${items.map((i) => `<li>${i}</li>`).join('')}</ul>` : '');
-  const tiers = tree.tiers.map((t) => actor(`${key}/${t.id}`, 'tier', t.id, t.state, t.best ? `<span class="best" title="best subtest">★ ${escapeHtml(t.best)}</span>` : '')
-    + list(t.subtests.map((s) => actor(`${key}/${t.id}/${s.id}`, 'subtest', s.id, s.state, '')
-      + list(s.runs.map((r) => actor(`${key}/${t.id}/${s.id}/${r.run}`, 'run', `run ${r.run}`, r.state, r.attempt > 1 ? `<span class="attempt">attempt ${r.attempt}</span>` : ''))))));
+  const passes = (r: { judged: number; passed: number }) => (r.judged > 0 ? `<span class="passes" title="judged runs that passed">${r.passed}/${r.judged} passed</span>` : '');
+  const tiers = tree.tiers.map((t) => actor(`${key}/${t.id}`, 'tier', t.id, t.state, passes(t.results) + (t.best ? `<span class="best" title="best subtest">★ ${escapeHtml(t.best)}${t.separation?.withinNoise ? ' (within noise)' : ''}</span>` : ''))
+    + list(t.subtests.map((s) => actor(`${key}/${t.id}/${s.id}`, 'subtest', s.id, s.state, passes(s.results))
+      + list(s.runs.map((r) => actor(`${key}/${t.id}/${s.id}/${r.run}`, 'run', `run ${r.run}`, r.state, runExtra(r), r.outcome))))));
   return `<ul class="tree"><li>${actor(key, 'experiment', key, tree.state, '')}${list(tiers)}</li></ul>`;
+}
+
+const OUTCOME_MARKS: Record<string, string> = { passed: '✓ passed', not_passed: '✗ not passed', errored: '! errored' };
+
+function runExtra(r: StatusTree['tiers'][number]['subtests'][number]['runs'][number]): string {
+  const outcome = r.outcome ? `<span class="outcome" title="${escapeHtml(r.error ?? '')}">${OUTCOME_MARKS[r.outcome]}${r.score !== null ? ` ${r.score.toFixed(2)}` : ''}</span>` : '';
+  return outcome + (r.attempt > 1 ? `<span class="attempt">attempt ${r.attempt}</span>` : '');
 }

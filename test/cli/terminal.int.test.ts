@@ -5,7 +5,6 @@
  * A redraw that miscounted its lines would leave stale copies on screen.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI } from '../support/cli.js';
 import { writeExperiment } from '../support/experiment.js';
