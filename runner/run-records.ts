@@ -39,11 +39,16 @@ type Agent = { exitCode?: number | null; timedOut?: boolean } | null;
 type Diff = { filesChanged?: number; insertions?: number; deletions?: number } | null;
 type Judged = { grade?: string | null } | null;
 
-/** Every run of experiment `key` that exists, in creation order. */
+/** Every run of experiment `key` that exists: tiers and subtests in the order they started, runs by number. */
 export function runRecords(store: EventStore, key: string): RunRecord[] {
   const ends = new Map<string, ReturnType<EventStore['readEffectRows']>>();
   for (const row of store.readEffectRows(key, [...OUTCOME_EFFECTS, 'captureDiff'])) ends.set(row.stream, [...(ends.get(row.stream) ?? []), row]);
-  const runs = store.latestStates(key).streams.filter((s) => s.machine.startsWith('run@'));
+  const states = store.latestStates(key).streams;
+  const runs = states.filter((s) => s.machine.startsWith('run@'));
+  const rank = configOrder(key, states);
+  const order = (stream: string) => rank.get(stream.slice(0, stream.lastIndexOf('/'))) ?? rank.size;
+  const number = (stream: string) => Number(stream.slice(stream.lastIndexOf('/') + 1));
+  runs.sort((a, b) => order(a.stream) - order(b.stream) || number(a.stream) - number(b.stream));
   return runs.map((s) => {
     const rows = ends.get(s.stream) ?? [];
     const view = runViewOf({ stream: s.stream, state: String(s.state), context: s.context as RunContext, createdAt: s.createdAt, at: s.at }, rows);
@@ -57,4 +62,14 @@ export function runRecords(store: EventStore, key: string): RunRecord[] {
       filesChanged: diff?.filesChanged ?? null, insertions: diff?.insertions ?? null, deletions: diff?.deletions ?? null, error: view.error,
     };
   });
+}
+
+/** Each subtest stream's place in the config's order: tiers as the experiment lists them, subtests as each tier does. */
+function configOrder(key: string, states: ReturnType<EventStore['latestStates']>['streams']): Map<string, number> {
+  const context = new Map(states.map((s) => [s.stream, s.context as { tiers?: { id: string }[]; expected?: string[] }]));
+  const rank = new Map<string, number>();
+  for (const tier of context.get(key)?.tiers ?? []) {
+    for (const subtest of context.get(`${key}/${tier.id}`)?.expected ?? []) rank.set(`${key}/${tier.id}/${subtest}`, rank.size);
+  }
+  return rank;
 }

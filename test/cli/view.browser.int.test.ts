@@ -67,7 +67,7 @@ describe('expctl view in headless Chromium', () => {
       expect(await page.locator('#seq').textContent()).toBe(String(rows.at(-1)!.seq));
       // runs are coloured by what they came to, not by their lifecycle, and show it
       const outcomes = await page.$$eval('.actor[data-machine="run"]', (els) => els.map((e) => [e.getAttribute('data-outcome'), getComputedStyle(e).backgroundColor, e.querySelector('.outcome')?.textContent]));
-      const last = await historyAt(rows.at(-1)!.seq) as Tree & { tiers: { subtests: { runs: { outcome: string; score: number }[] }[] }[] };
+      const last = (await historyAt(rows.at(-1)!.seq)) as unknown as { tiers: { subtests: { runs: { outcome: string; score: number }[] }[] }[] };
       const want = last.tiers.flatMap((t) => t.subtests.flatMap((st) => st.runs));
       expect(outcomes.map(([o]) => o)).toEqual(want.map((r) => r.outcome));
       const colours: Record<string, string> = { passed: 'rgb(187, 247, 208)', not_passed: 'rgb(254, 249, 195)', errored: 'rgb(254, 202, 202)' };
