@@ -26,12 +26,12 @@ function program(io: Io, signal: () => AbortSignal): Command {
   const cli = new Command('expctl')
     .description('Durable, auditable evaluation experiments (tiers × subtests × runs) on XState machines and a SQLite event log')
     .version(expctlVersion())
-    .addOption(new Option('--results-dir <dir>', 'results directory; the event log is <dir>/expctl.db').default('./results'))
+    .addOption(new Option('--results-dir <dir>', 'results directory; the event log is <dir>/expctl.db').default(DEFAULT_RESULTS_DIR).env('EXPCTL_RESULTS_DIR'))
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   // every command resolves --results-dir the same way: against the caller's working directory
-  const dir = () => resolve(io.cwd, cli.opts<{ resultsDir: string }>().resultsDir);
+  const dir = () => resultsDirOf(cli, io);
   driveCommands(cli, io, dir, signal);
   readCommands(cli, io, dir);
   logCommands(cli, io, dir);
@@ -40,6 +40,15 @@ function program(io: Io, signal: () => AbortSignal): Command {
 }
 
 type ResultsDir = () => string;
+
+const DEFAULT_RESULTS_DIR = './results';
+
+/** --results-dir, else a non-empty EXPCTL_RESULTS_DIR, else ./results; absolute (relative to the working directory). */
+function resultsDirOf(cli: Command, io: Io): string {
+  const given = cli.opts<{ resultsDir?: string }>().resultsDir;
+  const unset = given === undefined || (given === '' && cli.getOptionValueSource('resultsDir') === 'env');
+  return resolve(io.cwd, unset ? DEFAULT_RESULTS_DIR : given);
+}
 
 /** `run` and `resume`: the commands that drive an experiment. Each command's module is loaded when it runs. */
 function driveCommands(cli: Command, io: Io, dir: ResultsDir, signal: () => AbortSignal): void {
@@ -183,7 +192,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     if (error instanceof CommanderError) return code;
     if (error instanceof ExpctlError) {
       // the commands a message names, for the results directory this command used
-      const commands = (text: string) => withCommands(text, resolve(io.cwd, cli.opts<{ resultsDir?: string }>().resultsDir ?? './results'), io.cwd);
+      const commands = (text: string) => withCommands(text, resultsDirOf(cli, io), io);
       io.err(`error: ${commands(error.message)}\n${error.hint ? `hint: ${commands(error.hint)}\n` : ''}`);
     } else {
       io.err(`internal error: ${(error as Error)?.stack ?? String(error)}\nthis is a bug in expctl ${expctlVersion()}; please report it with the command you ran\n`);

@@ -28,7 +28,7 @@ const usd = (x: number | null) => (x === null ? 'unknown' : `$${x.toFixed(4)}`);
  * judged run that did not pass is a result, not an error.
  */
 export function reportOutcome(io: Io, outcome: ExperimentOutcome, options: OutcomeOptions): void {
-  const command = (...args: string[]) => expctlCommand(args, options.resultsDir, io.cwd);
+  const command = (...args: string[]) => expctlCommand(args, options.resultsDir, io);
   const { summary } = outcome;
   const gate = outcome.held > 0 ? null : gateOf(outcome, options.minPassRate, command);
   if (options.json) {

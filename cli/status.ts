@@ -1,6 +1,6 @@
 import { experimentStatus, type StatusJson } from '../observe/status.js';
 import { paint, type Io } from './io.js';
-import { expctlCommand } from './shell.js';
+import { expctlCommand, type Shell } from './shell.js';
 import { experimentKey } from '../runner/log-keys.js';
 import { openLogForStates } from './log-file.js';
 
@@ -13,7 +13,7 @@ export interface StatusOptions {
 export async function statusCommand(id: string | undefined, options: StatusOptions, io: Io): Promise<void> {
   const store = openLogForStates(options.resultsDir);
   try {
-    const where = { resultsDir: options.resultsDir, cwd: io.cwd };
+    const where = { resultsDir: options.resultsDir, cwd: io.cwd, env: io.env };
     if (id) printOne(io, experimentStatus(store, experimentKey(store, id)), options.json ?? false, where);
     else printAll(io, store.experiments().map((h) => experimentStatus(store, h.experiment)), options.json ?? false, where);
   } finally {
@@ -22,14 +22,13 @@ export async function statusCommand(id: string | undefined, options: StatusOptio
 }
 
 function driverLine(s: StatusJson, d: NonNullable<StatusJson['driver']>, where: Where): string {
-  if (d.alive === false) return `last driven by pid ${d.pid} on ${d.host}, which is no longer running; \`${expctlCommand(['resume', s.experiment], where.resultsDir, where.cwd)}\` takes over`;
+  if (d.alive === false) return `last driven by pid ${d.pid} on ${d.host}, which is no longer running; \`${expctlCommand(['resume', s.experiment], where.resultsDir, where)}\` takes over`;
   return `driven by pid ${d.pid} on ${d.host}, heartbeat ${d.heartbeatAt}`;
 }
 
-/** Where the commands a line names run: this results directory, from this working directory. */
-export interface Where {
+/** Where the commands a line names run: this results directory, from this shell (working directory, environment). */
+export interface Where extends Shell {
   resultsDir: string;
-  cwd: string;
 }
 
 function printAll(io: Io, all: StatusJson[], json: boolean, where: Where): void {
