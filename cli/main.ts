@@ -32,6 +32,7 @@ function program(io: Io, signal: () => AbortSignal): Command {
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   // every command resolves --results-dir the same way: against the caller's working directory
   const dir = () => resultsDirOf(cli, io);
+  setupCommands(cli, io, dir);
   driveCommands(cli, io, dir, signal);
   readCommands(cli, io, dir);
   logCommands(cli, io, dir);
@@ -48,6 +49,13 @@ function resultsDirOf(cli: Command, io: Io): string {
   const given = cli.opts<{ resultsDir?: string }>().resultsDir;
   const unset = given === undefined || (given === '' && cli.getOptionValueSource('resultsDir') === 'env');
   return resolve(io.cwd, unset ? DEFAULT_RESULTS_DIR : given);
+}
+
+/** `init`: getting started. */
+function setupCommands(cli: Command, io: Io, dir: ResultsDir): void {
+  cli.command('init [dir]')
+    .description('write a runnable experiment into DIR (default: the current folder): config, task folder, agent and judge scripts')
+    .action(async (target: string | undefined) => (await import('./init.js')).initCommand(target ?? '.', { resultsDir: dir() }, io));
 }
 
 /** `run` and `resume`: the commands that drive an experiment. Each command's module is loaded when it runs. */
