@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +7,7 @@ import { ExpctlError, exitCodeOf } from '../util/errors.js';
 import { expctlVersion } from '../util/version.js';
 import type { HistoryOptions } from './history.js';
 import { processIo, type Io } from './io.js';
-import { GRAPH_FORMATS, integer, list, parseSpeed, passRate, type GraphFormat } from './options.js';
+import { GRAPH_FORMATS, SHELLS, integer, list, parseSpeed, passRate, type CompletionShell, type GraphFormat } from './options.js';
 import { withCommands } from './shell.js';
 import type { RunOptions } from './run.js';
 
@@ -37,6 +37,7 @@ function program(io: Io, signal: () => AbortSignal): Command {
   readCommands(cli, io, dir);
   logCommands(cli, io, dir);
   seeCommands(cli, io, dir);
+  completionCommands(cli, io, dir);
   return cli;
 }
 
@@ -56,6 +57,19 @@ function setupCommands(cli: Command, io: Io, dir: ResultsDir): void {
   cli.command('init [dir]')
     .description('write a runnable experiment into DIR (default: the current folder): config, task folder, agent and judge scripts')
     .action(async (target: string | undefined) => (await import('./init.js')).initCommand(target ?? '.', { resultsDir: dir() }, io));
+}
+
+/** `completion`: the shell scripts; `__complete` (hidden) is what they call on every Tab. */
+function completionCommands(cli: Command, io: Io, dir: ResultsDir): void {
+  cli.command('completion')
+    .description('print the shell completion script for bash, zsh or fish (commands, options, experiment ids, state names)')
+    .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices([...SHELLS]))
+    .action(async (shell: CompletionShell) => io.out((await import('./completion.js')).completionScript(shell)));
+  cli.command('__complete [words...]', { hidden: true })
+    .description('the completions of the last word of a command line (for the completion scripts)')
+    .helpOption(false)
+    .allowUnknownOption()
+    .action(async (words: string[] | undefined) => (await import('./complete.js')).completeCommand(cli, words ?? [], { resultsDir: dir(), cwd: io.cwd }, io));
 }
 
 /** `run` and `resume`: the commands that drive an experiment. Each command's module is loaded when it runs. */

@@ -6,6 +6,9 @@ import { UsageError } from '../util/errors.js';
 export const GRAPH_FORMATS = ['mermaid', 'dot', 'json'] as const;
 export type GraphFormat = (typeof GRAPH_FORMATS)[number];
 
+export const SHELLS = ['bash', 'zsh', 'fish'] as const;
+export type CompletionShell = (typeof SHELLS)[number];
+
 export const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
 
 export function integer(value: string): number {
