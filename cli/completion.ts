@@ -10,9 +10,9 @@ import type { CompletionShell } from './options.js';
  * for paths, completed by the shell.
  */
 
-const BASH = `# expctl completion for bash. Load it in this shell:
+const BASH = `# expctl completion for bash. Load it in this shell (or in every new one, from ~/.bashrc):
 #   source <(expctl completion bash)
-# or in every new one:
+# or, with the bash-completion package, install it for every new shell:
 #   expctl completion bash > ~/.local/share/bash-completion/completions/expctl
 _expctl() {
   local cur=\${COMP_WORDS[COMP_CWORD]} line
@@ -31,10 +31,10 @@ complete -F _expctl expctl
 `;
 
 const ZSH = `#compdef expctl
-# expctl completion for zsh. Load it in this shell (after compinit):
+# expctl completion for zsh. Load it in this shell (or in every new one, from ~/.zshrc after compinit):
 #   source <(expctl completion zsh)
-# or in every new one, from a folder on $fpath:
-#   expctl completion zsh > "\${fpath[1]}/_expctl"
+# or install it in a folder on $fpath (in ~/.zshrc, before compinit: fpath=(~/.zfunc $fpath)):
+#   expctl completion zsh > ~/.zfunc/_expctl
 _expctl() {
   local -a lines values
   local line
@@ -55,7 +55,7 @@ if [[ "\${funcstack[1]}" == _expctl ]]; then _expctl "$@"; else compdef _expctl 
 
 const FISH = `# expctl completion for fish. Load it in this shell:
 #   expctl completion fish | source
-# or in every new one:
+# or install it for every new shell:
 #   expctl completion fish > ~/.config/fish/completions/expctl.fish
 function __expctl_complete
     set -l tokens (commandline -opc)
