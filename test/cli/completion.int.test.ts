@@ -34,7 +34,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** What bash offers for the last word of `words` (COMPREPLY, in order), with the script loaded as the README says. */
 function bash(words: string[], options: { cwd?: string; env?: Record<string, string> } = {}): string[] {
   const script = 'source <(expctl completion bash) || exit 9; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _expctl; printf "%s\\n" "${COMPREPLY[@]}"';
-  const r = spawnSync('bash', ['--norc', '--noprofile', '-c', script, 'bash', ...words], { cwd: options.cwd ?? dir, env: { ...process.env, PATH: path, ...options.env }, encoding: 'utf8' });
+  const r = spawnSync('bash', ['--norc', '--noprofile', '-c', script, 'bash', ...words], { cwd: options.cwd ?? dir, env: { ...process.env, BASH_ENV: '', PATH: path, ...options.env }, encoding: 'utf8' });
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   return r.stdout.split('\n').filter(Boolean);
