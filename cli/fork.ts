@@ -21,7 +21,7 @@ export async function forkCommand(id: string, options: ForkOptions, io: Io): Pro
     if (options.json) return io.out(`${JSON.stringify(result, null, 2)}\n`);
     io.out(`forked ${result.from.experiment} at row ${result.from.seq} as ${result.key} (${result.rows} rows, verified)\n`);
     for (const line of result.reset) io.out(`  workspace rebuilt from an earlier state: ${line}\n`);
-    io.out(`continue it with: ${expctlCommand(['resume', result.key], resultsDir, io.cwd)}\n`);
+    io.out(`continue it with: ${expctlCommand(['resume', result.key], resultsDir, io)}\n`);
   } finally {
     store.close();
   }

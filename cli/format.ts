@@ -19,9 +19,9 @@ export function scoreWithInterval(x: number, interval: Interval | null): string 
 }
 
 /** Dollars to 4 decimals (agent runs cost cents), `$?` when unknown. */
-export const usd = (x: number | null) => (x === null ? '$?' : `$${x.toFixed(4)}`);
+export const usd = (x: number | null) => (x === null ? 'cost unknown' : `$${x.toFixed(4)}`);
 
-export const tokens = (n: number | null) => (n === null ? '? tokens' : `${n} tokens`);
+export const tokens = (n: number | null) => (n === null ? 'tokens unknown' : `${n} tokens`);
 
 /** 850 ms, 12.3 s, 4 m 05 s, 2 h 03 m. */
 export function duration(ms: number | null): string {
@@ -47,7 +47,8 @@ export function groupLine(io: Io, r: GroupResults): string {
   const parts = [r.judged === 0 ? paint(io, 2, 'no verdict yet') : `${paint(io, r.passed === r.judged ? 32 : r.passed === 0 ? 31 : 33, `${r.passed}/${r.judged} passed`)} ${rateWithInterval(r.passRate, r.passRateInterval)}`];
   if (r.errored > 0) parts.push(paint(io, 31, `${r.errored} errored`));
   if (r.score) parts.push(`median ${scoreWithInterval(r.score.median, r.score.medianInterval)}`);
-  parts.push(usd(r.costUsd), tokens(r.tokens));
+  if (r.costUsd === null && r.tokens === null) parts.push(paint(io, 2, 'no spend reported'));
+  else parts.push(usd(r.costUsd), tokens(r.tokens));
   return parts.join(' · ');
 }
 
@@ -72,4 +73,10 @@ export function truncate(line: string, width: number): string {
     i += 1;
   }
   return `${out}…${line.includes('\u001b[') ? '\u001b[0m' : ''}`;
+}
+
+/** For a pause by a spending limit: the flag that raises it (to twice the limit, as an example the user can edit). */
+export function raiseArgs(budget: { limit: 'maxCostUsd' | 'maxTokens'; max: number } | null): string[] {
+  if (!budget) return [];
+  return budget.limit === 'maxCostUsd' ? ['--max-cost-usd', String(Number((budget.max * 2).toFixed(2)))] : ['--max-tokens', String(Math.ceil(budget.max * 2))];
 }

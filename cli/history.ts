@@ -47,7 +47,7 @@ export async function historyCommand(id: string, options: HistoryOptions, io: Io
   const store = openLogForReading(options.resultsDir);
   try {
     const key = experimentKey(store, id);
-    if (options.at !== undefined) return printOne(io, experimentStatus(store, key, checkSeq(store, key, options.at)), options.json ?? false, { resultsDir: options.resultsDir, cwd: io.cwd });
+    if (options.at !== undefined) return printOne(io, experimentStatus(store, key, checkSeq(store, key, options.at)), options.json ?? false, { resultsDir: options.resultsDir, cwd: io.cwd, env: io.env });
     if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 1)) {
       throw new UsageError(`--limit ${options.limit} is not a number of rows`, 'give a whole number of 1 or more');
     }

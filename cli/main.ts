@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +7,7 @@ import { ExpctlError, exitCodeOf } from '../util/errors.js';
 import { expctlVersion } from '../util/version.js';
 import type { HistoryOptions } from './history.js';
 import { processIo, type Io } from './io.js';
-import { GRAPH_FORMATS, integer, list, parseSpeed, passRate, positive, REPORT_FORMATS, type GraphFormat } from './options.js';
+import { GRAPH_FORMATS, SHELLS, integer, list, parseSpeed, passRate, positive, REPORT_FORMATS, type CompletionShell, type GraphFormat } from './options.js';
 import type { ReportOptions } from './report.js';
 import { withCommands } from './shell.js';
 import type { RunOptions } from './run.js';
@@ -27,20 +27,51 @@ function program(io: Io, signal: () => AbortSignal): Command {
   const cli = new Command('expctl')
     .description('Durable, auditable evaluation experiments (tiers × subtests × runs) on XState machines and a SQLite event log')
     .version(expctlVersion())
-    .addOption(new Option('--results-dir <dir>', 'results directory; the event log is <dir>/expctl.db').default('./results'))
+    .addOption(new Option('--results-dir <dir>', 'results directory; the event log is <dir>/expctl.db').default(DEFAULT_RESULTS_DIR).env('EXPCTL_RESULTS_DIR'))
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   // every command resolves --results-dir the same way: against the caller's working directory
-  const dir = () => resolve(io.cwd, cli.opts<{ resultsDir: string }>().resultsDir);
+  const dir = () => resultsDirOf(cli, io);
+  setupCommands(cli, io, dir);
   driveCommands(cli, io, dir, signal);
   readCommands(cli, io, dir);
   logCommands(cli, io, dir);
   seeCommands(cli, io, dir);
+  completionCommands(cli, io, dir);
   return cli;
 }
 
 type ResultsDir = () => string;
+
+const DEFAULT_RESULTS_DIR = './results';
+
+/** --results-dir, else a non-empty EXPCTL_RESULTS_DIR, else ./results; absolute (relative to the working directory). */
+function resultsDirOf(cli: Command, io: Io): string {
+  const given = cli.opts<{ resultsDir?: string }>().resultsDir;
+  const unset = given === undefined || (given === '' && cli.getOptionValueSource('resultsDir') === 'env');
+  return resolve(io.cwd, unset ? DEFAULT_RESULTS_DIR : given);
+}
+
+/** `init`: getting started. */
+function setupCommands(cli: Command, io: Io, dir: ResultsDir): void {
+  cli.command('init [dir]')
+    .description('write a runnable experiment into DIR (default: the current folder): config, task folder, agent and judge scripts')
+    .action(async (target: string | undefined) => (await import('./init.js')).initCommand(target ?? '.', { resultsDir: dir() }, io));
+}
+
+/** `completion`: the shell scripts; `__complete` (hidden) is what they call on every Tab. */
+function completionCommands(cli: Command, io: Io, dir: ResultsDir): void {
+  cli.command('completion')
+    .description('print the shell completion script for bash, zsh or fish (commands, options, experiment ids, state names)')
+    .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices([...SHELLS]))
+    .action(async (shell: CompletionShell) => io.out((await import('./completion.js')).completionScript(shell)));
+  cli.command('__complete [words...]', { hidden: true })
+    .description('the completions of the last word of a command line (for the completion scripts)')
+    .helpOption(false)
+    .allowUnknownOption()
+    .action(async (words: string[] | undefined) => (await import('./complete.js')).completeCommand(cli, words ?? [], { resultsDir: dir(), cwd: io.cwd }, io));
+}
 
 /** `run` and `resume`: the commands that drive an experiment. Each command's module is loaded when it runs. */
 function driveCommands(cli: Command, io: Io, dir: ResultsDir, signal: () => AbortSignal): void {
@@ -205,7 +236,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     if (error instanceof CommanderError) return code;
     if (error instanceof ExpctlError) {
       // the commands a message names, for the results directory this command used
-      const commands = (text: string) => withCommands(text, resolve(io.cwd, cli.opts<{ resultsDir?: string }>().resultsDir ?? './results'), io.cwd);
+      const commands = (text: string) => withCommands(text, resultsDirOf(cli, io), io);
       io.err(`error: ${commands(error.message)}\n${error.hint ? `hint: ${commands(error.hint)}\n` : ''}`);
     } else {
       io.err(`internal error: ${(error as Error)?.stack ?? String(error)}\nthis is a bug in expctl ${expctlVersion()}; please report it with the command you ran\n`);

@@ -9,6 +9,9 @@ export type GraphFormat = (typeof GRAPH_FORMATS)[number];
 export const REPORT_FORMATS = ['markdown', 'json', 'csv', 'jsonl'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
+export const SHELLS = ['bash', 'zsh', 'fish'] as const;
+export type CompletionShell = (typeof SHELLS)[number];
+
 export const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
 
 export function integer(value: string): number {

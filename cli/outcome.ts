@@ -3,6 +3,7 @@ import type { ExperimentOutcome } from '../runner/index.js';
 import { ExpctlError } from '../util/errors.js';
 import type { Io } from './io.js';
 import { expctlCommand } from './shell.js';
+import { raiseArgs } from './format.js';
 
 /** The results of a finished `run`/`resume` fail a gate: runs errored, a tier failed, or the pass rate is below `--min-pass-rate` (exit 1). */
 export class OutcomeGateError extends ExpctlError {
@@ -28,7 +29,7 @@ const usd = (x: number | null) => (x === null ? 'unknown' : `$${x.toFixed(4)}`);
  * judged run that did not pass is a result, not an error.
  */
 export function reportOutcome(io: Io, outcome: ExperimentOutcome, options: OutcomeOptions): void {
-  const command = (...args: string[]) => expctlCommand(args, options.resultsDir, io.cwd);
+  const command = (...args: string[]) => expctlCommand(args, options.resultsDir, io);
   const { summary } = outcome;
   const gate = outcome.budget ? budgetGate(outcome, command) : outcome.held > 0 ? null : gateOf(outcome, options.minPassRate, command);
   if (options.json) {
@@ -43,7 +44,7 @@ function printOutcome(io: Io, outcome: ExperimentOutcome, command: (...args: str
   const r = summary.runs;
   for (const line of outcome.resets) io.out(`re-executed: ${line}\n`);
   if (outcome.budget) {
-    io.out(`experiment ${outcome.key} paused by its budget: ${r.passed} passed, ${r.notPassed} not passed, ${r.errored} errored, ${r.unfinished} waiting; spent ${usd(summary.spend.costUsd)}, ${summary.spend.tokens ?? 'unknown'} tokens\n`);
+    io.out(`experiment ${outcome.key} paused by its spending limit: ${r.passed} passed, ${r.notPassed} not passed, ${r.errored} errored, ${r.unfinished} waiting; spent ${usd(summary.spend.costUsd)}, ${summary.spend.tokens ?? 'unknown'} tokens\n`);
     return;
   }
   if (outcome.held > 0) {
@@ -64,12 +65,10 @@ function budgetGate(outcome: ExperimentOutcome, command: (...args: string[]) => 
   const b = outcome.budget!;
   const money = b.limit === 'maxCostUsd';
   const amount = (x: number) => (money ? usd(x) : `${Math.round(x)} tokens`);
-  const flag = money ? '--max-cost-usd' : '--max-tokens';
-  const raised = money ? Number((b.max * 2).toFixed(2)) : Math.ceil(b.max * 2);
   return new OutcomeGateError(
     'EXPCTL_BUDGET_REACHED',
-    `experiment ${outcome.key} paused: limits.${b.limit} ${amount(b.max)} would be exceeded: ${amount(b.spent)} spent, about ${amount(b.spent + b.expected)} with the next agent; no new agent was started, ${outcome.held} runs wait`,
-    `raise limits.${b.limit} in the config and run it again, or \`${command('resume', outcome.key, flag, String(raised))}\``,
+    `experiment ${outcome.key} paused: the next agent would take it past limits.${b.limit} ${amount(b.max)} (${amount(b.spent)} spent, about ${amount(b.perAgent)} per agent); no agent was started past it, ${outcome.summary.runs.unfinished} runs wait`,
+    `raise limits.${b.limit} in the config and run it again, or \`${command('resume', outcome.key, ...raiseArgs(b))}\``,
   );
 }
 

@@ -92,7 +92,7 @@ function failedRuns(io: Io, runs: readonly RunRecord[], key: string, options: Re
   const lines = runs.map((r) => {
     const name = `${r.tier}/${r.subtest}/${r.run}`;
     const why = r.outcome === 'errored' ? r.error ?? 'unknown' : `score ${score2(r.score ?? 0)}`;
-    return `${name}  ${outcomeText(io, r.outcome)}: ${why}\n  \`${expctlCommand(['show', key, name], options.resultsDir, io.cwd)}\`\n`;
+    return `${name}  ${outcomeText(io, r.outcome)}: ${why}\n  \`${expctlCommand(['show', key, name], options.resultsDir, io)}\`\n`;
   });
   return `${runs.length} runs of ${key} did not pass:\n${lines.join('')}`;
 }

@@ -58,7 +58,7 @@ export async function logsCommand(id: string, path: string, options: LogsOptions
     for (const [name, file] of files) {
       const size = sizeOf(file);
       if (both) io.out(`${paint(io, 1, `==> ${name}: ${relative(io.cwd, file) || file}`)}${size === null ? ' (not written: the step did not run)' : size === 0 ? ' (empty)' : ''}\n`);
-      else if (size === null) throw new ExpctlError('EXPCTL_NOT_FOUND', `run ${path} of ${key} has no ${name}: ${file} was not written (the step did not run)`, `see \`${expctlCommand(['show', key, path], options.resultsDir, io.cwd)}\``);
+      else if (size === null) throw new ExpctlError('EXPCTL_NOT_FOUND', `run ${path} of ${key} has no ${name}: ${file} was not written (the step did not run)`, `see \`${expctlCommand(['show', key, path], options.resultsDir, io)}\``);
       if (size) io.out(readFileSync(file, 'utf8'));
     }
   } finally {
@@ -98,7 +98,7 @@ function showPart(io: Io, store: EventStore, key: string, at: { tier: string; su
     throw new ExpctlError('EXPCTL_NOT_FOUND', `experiment ${key} has no ${at.subtest === undefined ? 'tier' : 'subtest'} ${at.subtest === undefined ? at.tier : `${at.tier}/${at.subtest}`}`, `its ${at.subtest === undefined ? 'tiers' : 'subtests'}: ${known.join(', ') || 'none yet'}`);
   }
   if (options.json) return io.out(`${JSON.stringify(subtest ?? tier, null, 2)}\n`);
-  printOne(io, { ...status, tiers: [{ ...tier, subtests: subtest ? [subtest] : tier.subtests }] }, false, { resultsDir: options.resultsDir, cwd: io.cwd });
+  printOne(io, { ...status, tiers: [{ ...tier, subtests: subtest ? [subtest] : tier.subtests }] }, false, { resultsDir: options.resultsDir, cwd: io.cwd, env: io.env });
 }
 
 function printRun(io: Io, d: RunDetail, options: ShowOptions): void {
@@ -119,7 +119,7 @@ function printRun(io: Io, d: RunDetail, options: ShowOptions): void {
   for (const v of d.verdicts) io.out(`  judge ${v.judge}  ${v.passed ? paint(io, 32, 'passed') : paint(io, 33, 'not passed')}  score ${score2(v.score)}${v.grade ? `  grade ${v.grade}` : ''}${v.reasoning ? `  ${firstLine(v.reasoning)}` : ''}\n`);
   io.out('files\n');
   for (const f of d.files) io.out(`  ${f.name.padEnd(16)} ${where(f.path)}${f.exists ? '' : paint(io, 2, ' (not there)')}\n`);
-  const cmd = (...args: string[]) => `\`${expctlCommand(args, options.resultsDir, io.cwd)}\``;
+  const cmd = (...args: string[]) => `\`${expctlCommand(args, options.resultsDir, io)}\``;
   io.out(`${cmd('logs', d.experiment, name)} prints what the agent printed; ${cmd('logs', d.experiment, name, '--judge', '1')} a judge's output\n`);
 }
 

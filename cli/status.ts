@@ -1,7 +1,7 @@
 import { experimentStatus, type RunEntry, type StatusJson } from '../observe/status.js';
-import { duration, groupLine, outcomeText, score2, usd } from './format.js';
+import { duration, groupLine, outcomeText, raiseArgs, score2, usd } from './format.js';
 import { paint, type Io } from './io.js';
-import { expctlCommand } from './shell.js';
+import { expctlCommand, type Shell } from './shell.js';
 import { experimentKey } from '../runner/log-keys.js';
 import { openLogForStates } from './log-file.js';
 
@@ -16,7 +16,7 @@ export interface StatusOptions {
 export async function statusCommand(id: string | undefined, options: StatusOptions, io: Io): Promise<void> {
   const store = openLogForStates(options.resultsDir);
   try {
-    const where = { resultsDir: options.resultsDir, cwd: io.cwd };
+    const where = { resultsDir: options.resultsDir, cwd: io.cwd, env: io.env };
     if (id) {
       const status = experimentStatus(store, experimentKey(store, id));
       printOne(io, options.failed ? onlyFailed(status) : status, options.json ?? false, where);
@@ -26,15 +26,14 @@ export async function statusCommand(id: string | undefined, options: StatusOptio
   }
 }
 
-/** Where the commands a line names run: this results directory, from this working directory. */
-export interface Where {
-  resultsDir: string;
-  cwd: string;
+function driverLine(s: StatusJson, d: NonNullable<StatusJson['driver']>, where: Where): string {
+  if (d.alive === false) return `last driven by pid ${d.pid} on ${d.host}, which is no longer running; \`${expctlCommand(['resume', s.experiment], where.resultsDir, where)}\` takes over`;
+  return `driven by pid ${d.pid} on ${d.host}, heartbeat ${d.heartbeatAt}`;
 }
 
-function driverLine(s: StatusJson, d: NonNullable<StatusJson['driver']>, where: Where): string {
-  if (d.alive === false) return `last driven by pid ${d.pid} on ${d.host}, which is no longer running; \`${expctlCommand(['resume', s.experiment], where.resultsDir, where.cwd)}\` takes over`;
-  return `driven by pid ${d.pid} on ${d.host}, heartbeat ${d.heartbeatAt}`;
+/** Where the commands a line names run: this results directory, from this shell (working directory, environment). */
+export interface Where extends Shell {
+  resultsDir: string;
 }
 
 function printAll(io: Io, all: StatusJson[], json: boolean, where: Where): void {
@@ -51,7 +50,7 @@ export function printOne(io: Io, s: StatusJson, json: boolean, where: Where): vo
   if (json) return io.out(`${JSON.stringify(s, null, 2)}\n`);
   io.out(`${paint(io, 1, s.experiment)}  ${groupLine(io, s.results)}\n`);
   io.out(`  ${s.state} · ${runLine(s)}\n`);
-  if (s.paused) io.out(`  paused: ${s.paused.reason}; \`${expctlCommand(['resume', s.experiment], where.resultsDir, where.cwd)}\` continues\n`);
+  if (s.paused) io.out(`  paused: ${s.paused.reason}; \`${expctlCommand(['resume', s.experiment, ...raiseArgs(s.paused.budget)], where.resultsDir, where)}\` continues\n`);
   if (s.driver) io.out(`  ${driverLine(s, s.driver, where)}\n`);
   for (const tier of s.tiers) {
     io.out(`  ${paint(io, 1, tier.id)}  ${tier.state} · ${groupLine(io, tier.results)}${bestText(tier)}\n`);

@@ -24,7 +24,7 @@ const FINAL = new Set(['exp_complete', 'exp_failed']);
  */
 export async function watchCommand(id: string, options: WatchOptions, io: Io): Promise<void> {
   const store = openLogForStates(options.resultsDir);
-  const where = (args: string[]) => `\`${expctlCommand(args, options.resultsDir, io.cwd)}\``;
+  const where = (args: string[]) => `\`${expctlCommand(args, options.resultsDir, io)}\``;
   let drawn = 0;
   let lastLine = '';
   try {

@@ -73,11 +73,8 @@ export interface TreeNode {
   result?: RunFields;
 }
 
-/** How many runs the experiment expects: subtests per tier (after maxSubtests) and runs per subtest, from its config. */
-export interface RunPlan {
-  subtests: Record<string, number>;
-  runsPerSubtest: number;
-}
+export type { RunPlan } from '../runner/outcome.js';
+import type { RunPlan } from '../runner/outcome.js';
 
 /** The tree fields of a lifecycle actor, from its machine id, state and context. */
 export function treeNodeOf(machine: string, state: string, context: unknown, result?: RunFields): TreeNode {

@@ -1,7 +1,9 @@
 import { hostname } from 'node:os';
 import type { ReplayedActor } from '../engine/index.js';
 import type { RunContext } from '../machines/run.machine.js';
-import { OUTCOME_EFFECTS, outcomeRows, runViewOf, type RunView } from '../runner/outcome.js';
+import { OUTCOME_EFFECTS, outcomeRows, runPlanOf, runViewOf, type RunView } from '../runner/outcome.js';
+
+export { runPlanOf };
 import { isProcessAlive } from '../store/lease-policy.js';
 import type { EventStore, Lease, StoredRow } from '../store/types.js';
 import { statusTree, treeNodeOf, type RunFields, type RunPlan, type StatusTree, type TreeNode } from './status-tree.js';
@@ -14,8 +16,8 @@ export interface StatusJson extends StatusTree {
   rows: number;
   /** The lease holder; `alive` is false when its process is gone (the next run or resume takes over), null when on another host. */
   driver: { pid: number; host: string; heartbeatAt: string; alive: boolean | null } | null;
-  /** Set when the last drive stopped early on purpose (`--until-*`, a budget) and nothing has resumed it since. */
-  paused: { at: string; reason: string } | null;
+  /** Set when the last drive stopped early on purpose (`--until-*`, a spending limit) and nothing has resumed it since. */
+  paused: { at: string; reason: string; budget: { limit: 'maxCostUsd' | 'maxTokens'; max: number; spent: number } | null } | null;
 }
 
 /**
@@ -97,29 +99,15 @@ export function liveOutcomes(store: EventStore, key: string) {
   }
 }
 
-type RecordedConfig = { runsPerSubtest?: number; tiers?: { id: string; maxSubtests?: number | null; subtests?: unknown[] }[] };
-
-/** How many runs the recorded config expects, from the experiment's own rows (its creation, tiers added later). */
-export function runPlanOf(own: readonly StoredRow[]): RunPlan | null {
-  let config: RecordedConfig | undefined;
-  for (const { event } of own) {
-    const data = event.data as { input?: { start?: { config?: RecordedConfig } }; start?: { config?: RecordedConfig } };
-    if (event.type === 'actor.created') config = data.input?.start?.config ?? config;
-    if (event.type === 'experiment.tiers_added') config = data.start?.config ?? config;
-  }
-  if (!config?.tiers) return null;
-  const subtests = Object.fromEntries(config.tiers.map((t) => [t.id, Math.min(t.subtests?.length ?? 0, t.maxSubtests ?? Infinity)]));
-  return { subtests, runsPerSubtest: config.runsPerSubtest ?? 1 };
-}
-
 /** Why the experiment is paused: an `operator.paused` that is the log's last row (any later row means a later drive took it on). */
 export function pausedOf(own: readonly StoredRow[], lastSeq: number): StatusJson['paused'] {
   const last = own.at(-1);
   if (!last || last.seq !== lastSeq || last.event.type !== 'operator.paused') return null;
-  return { at: last.at, reason: pauseReason(last.event.data as PauseData) };
+  const data = last.event.data as PauseData;
+  return { at: last.at, reason: pauseReason(data), budget: data.budget ? { limit: data.budget.limit, max: data.budget.max, spent: data.budget.spent } : null };
 }
 
-type PauseData = { until?: Record<string, string | undefined>; held?: number; budget?: { limit: string; spent: number; max: number } };
+type PauseData = { until?: Record<string, string | undefined>; held?: number; budget?: { limit: 'maxCostUsd' | 'maxTokens'; spent: number; max: number } };
 
 function pauseReason(data: PauseData): string {
   const b = data.budget;

@@ -8,7 +8,7 @@ export { driveExperiment, previewResets, createCollaborators, type Collaborators
 export { loadRunConfig, planStart, type StartPlan } from './start-plan.js';
 export { forkExperiment, type ForkRequest, type ForkResult } from './resume/fork.js';
 export { checkUntilState, createHolds, stoppableStates, type Holds } from './holds.js';
-export { checkStateName, describeResets, planResets, type FromSpec, type ResetLevel, type ResetStep } from './resume/reexecute.js';
+export { checkStateName, resettableStates, describeResets, planResets, type FromSpec, type ResetLevel, type ResetStep } from './resume/reexecute.js';
 export { createResume, type Resume } from './resume/resume.js';
 export { createSetup, type Setup } from './setup/setup.js';
 export { createExecution, type Execution, type Limits } from './execution/execution.js';

@@ -96,7 +96,9 @@ const SHOWN_ERRORS = 5;
 export function outcomeSummary(scope: { key: string; store: EventStore; actors: ReadonlyMap<string, ResultActor> }): OutcomeSummary {
   const views = runViews(scope.actors, outcomeRows(scope.store, scope.key));
   const count = (kind: RunOutcome) => views.filter((v) => v.outcome === kind).length;
-  const total = views.length + expectedRunsNotCreated(scope.actors);
+  const plan = runPlanOf(scope.store.readStream(scope.key));
+  const planned = plan ? Object.values(plan.subtests).reduce((n, s) => n + s, 0) * plan.runsPerSubtest : 0;
+  const total = Math.max(planned, views.length + expectedRunsNotCreated(scope.actors));
   const runs = { total, passed: count('passed'), notPassed: count('not_passed'), errored: count('errored'), unfinished: 0 };
   runs.unfinished = total - runs.passed - runs.notPassed - runs.errored;
   const judged = runs.passed + runs.notPassed;
@@ -137,4 +139,25 @@ export function failureOf(run: ResultActor): string {
   const failure = contextOf(run, 'run').failure;
   if (!failure) return 'unknown';
   return `${failure.effect ?? failure.state} failed: ${failure.message}`;
+}
+
+/** How many runs the experiment expects: subtests per tier (after maxSubtests) and runs per subtest, from its config. */
+export interface RunPlan {
+  subtests: Record<string, number>;
+  runsPerSubtest: number;
+}
+
+type RecordedConfig = { runsPerSubtest?: number; tiers?: { id: string; maxSubtests?: number | null; subtests?: unknown[] }[] };
+
+/** How many runs the recorded config expects, from the experiment's own rows (its creation, tiers added later). */
+export function runPlanOf(own: readonly StoredRow[]): RunPlan | null {
+  let config: RecordedConfig | undefined;
+  for (const { event } of own) {
+    const data = event.data as { input?: { start?: { config?: RecordedConfig } }; start?: { config?: RecordedConfig } };
+    if (event.type === 'actor.created') config = data.input?.start?.config ?? config;
+    if (event.type === 'experiment.tiers_added') config = data.start?.config ?? config;
+  }
+  if (!config?.tiers) return null;
+  const subtests = Object.fromEntries(config.tiers.map((t) => [t.id, Math.min(t.subtests?.length ?? 0, t.maxSubtests ?? Infinity)]));
+  return { subtests, runsPerSubtest: config.runsPerSubtest ?? 1 };
 }

@@ -67,7 +67,7 @@ export const OperatorPaused = z.strictObject({
     until: z.strictObject({ experiment: z.string().optional(), tier: z.string().optional(), run: z.string().optional() }),
     held: z.int().nonnegative(),
     /** Set when a spending limit stopped agents from starting (since schema 2). */
-    budget: z.strictObject({ limit: z.enum(['maxCostUsd', 'maxTokens']), max: z.number(), spent: z.number(), expected: z.number() }).optional(),
+    budget: z.strictObject({ limit: z.enum(['maxCostUsd', 'maxTokens']), max: z.number(), spent: z.number(), perAgent: z.number() }).optional(),
     operator: Operator,
   }),
 });

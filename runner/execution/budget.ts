@@ -22,13 +22,13 @@ export interface Spend {
   tokens: number | null;
 }
 
-/** Why agents stopped starting: the limit, what was spent, what the next agent was expected to add. */
+/** Why agents stopped starting: the limit, what was spent (when the drive stopped), what an agent is expected to spend. */
 export interface BudgetStop {
   limit: 'maxCostUsd' | 'maxTokens';
   max: number;
   spent: number;
-  /** Expected spend of the agents at work and the one that was held. */
-  expected: number;
+  /** The mean spend of an agent execution so far. */
+  perAgent: number;
 }
 
 export interface Budget {
@@ -38,7 +38,7 @@ export interface Budget {
   tryStart(run: string): boolean;
   /** An agent execution ended: its place at work is freed and what it spent (if recorded) counts. */
   ended(run: string, spend: Spend | null): void;
-  /** Set once an agent was held: why. */
+  /** Set once an agent was held: why (with what was spent by now). */
   readonly stopped: BudgetStop | null;
   spent(): Spend;
 }
@@ -69,7 +69,7 @@ export function createBudget(limits: BudgetLimits): Budget {
         if (max === undefined || max === null) continue;
         const expected = (atWork.size + 1) * expectedEach(field);
         if (total[field] >= max || total[field] + expected > max) {
-          stopped ??= { limit, max, spent: total[field], expected };
+          stopped ??= { limit, max, spent: total[field], perAgent: expectedEach(field) };
           return false;
         }
       }
@@ -81,7 +81,7 @@ export function createBudget(limits: BudgetLimits): Budget {
       if (spend) add(spend);
     },
     get stopped() {
-      return stopped;
+      return stopped && { ...stopped, spent: total[stopped.limit === 'maxCostUsd' ? 'costUsd' : 'tokens'] };
     },
     spent: () => ({ ...total }),
   };

@@ -34,9 +34,14 @@ export class UnknownStateError extends UsageError {
   }
 }
 
+/** The states a `--from-<level>` flag may send actors back to: every state of that level's machine. */
+export function resettableStates(level: ResetLevel): string[] {
+  return Object.keys(MACHINES[level].states);
+}
+
 /** The state names an `--until-<level>` / `--from-<level>` flag accepts; throws (exit 2) listing them otherwise. */
 export function checkStateName(flag: string, level: ResetLevel, state: string): string {
-  const valid = Object.keys(MACHINES[level].states);
+  const valid = resettableStates(level);
   if (!valid.includes(state)) throw new UnknownStateError(flag, state, valid);
   return state;
 }

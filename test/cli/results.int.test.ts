@@ -157,13 +157,14 @@ describe('spending limits', () => {
     const { run, json } = setup({ judges, limits: { maxConcurrentRuns: 1, maxConcurrentAgents: 1, maxCostUsd: 0.025 }, runsPerSubtest: 2 });
     const paused = await run('run', 'experiment.yaml');
     expect(paused.code).toBe(1);
-    expect(paused.stdout).toContain('experiment exp-1 paused by its budget: 2 passed, 0 not passed, 0 errored, 2 waiting; spent $0.0200, 200 tokens');
-    expect(paused.stderr).toContain('error: experiment exp-1 paused: limits.maxCostUsd $0.0250 would be exceeded: $0.0200 spent, about $0.0300 with the next agent; no new agent was started, 2 runs wait');
+    expect(paused.stdout).toContain('experiment exp-1 paused by its spending limit: 2 passed, 0 not passed, 0 errored, 2 waiting; spent $0.0200, 200 tokens');
+    expect(paused.stderr).toContain('error: experiment exp-1 paused: the next agent would take it past limits.maxCostUsd $0.0250 ($0.0200 spent, about $0.0100 per agent); no agent was started past it, 2 runs wait');
     expect(paused.stderr).toContain('hint: raise limits.maxCostUsd in the config and run it again, or `expctl resume exp-1 --max-cost-usd 0.05`');
     let s = await json<Status>('status', 'exp-1');
     expect(s.results).toMatchObject({ passed: 2, costUsd: 0.02 });
     expect(s.paused?.reason).toBe('budget reached: limits.maxCostUsd $0.0250 (spent $0.0200)');
-    expect(s.runs).toMatchObject({ running: 0 });
+    expect(s.runs).toMatchObject({ running: 0, completed: 2 });
+    expect((await run('status', 'exp-1')).stdout).toContain('  paused: budget reached: limits.maxCostUsd $0.0250 (spent $0.0200); `expctl resume exp-1 --max-cost-usd 0.05` continues\n');
     // survives a new process: resuming with the same limit starts no agent
     const again = await run('resume', 'exp-1');
     expect(again.code).toBe(1);

@@ -1,8 +1,9 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../support/chromium.js';
 import { cli } from '../support/cli.js';
 import { writeCountingExperiment } from '../support/cli-experiment.js';
 import { useTempDir } from '../support/temp.js';
@@ -14,14 +15,13 @@ interface Tree { experiment: string; state: string; tiers: { id: string; state: 
 
 describe('expctl view in headless Chromium', () => {
   let browser: Browser | undefined;
-  beforeAll(async () => {
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
-  });
   afterAll(async () => {
     await browser?.close();
   });
 
   it('shows, for any row on the slider, the tree `history --at` prints, and requests nothing', async () => {
+    // launched in the test, not a hook: without Chromium the test fails (is never skipped), saying what to install
+    browser = await launchChromium();
     const dir = tempDir();
     const config = writeCountingExperiment(dir, {
       runsPerSubtest: 2,

@@ -1,7 +1,6 @@
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { inspectCommand, parseSpeed } from '../../cli/inspect.js';
@@ -11,6 +10,7 @@ import { startInspection, type Inspection } from '../../observe/inspector/inspec
 import { logFile } from '../../runner/paths.js';
 import type { StoredRow } from '../../store/types.js';
 import type { ExperimentLog } from '../../runner/index.js';
+import { launchChromium } from '../support/chromium.js';
 import { until } from '../support/cli.js';
 import { writeExperiment } from '../support/experiment.js';
 import { fakes } from '../support/fake-collaborators.js';
@@ -213,7 +213,7 @@ describe('live inspection (run --inspect)', () => {
     cleanups.push(() => new Promise((resolve) => fakeUi.close(resolve)));
     const live = await startInspection({ inspectorUrl: `http://127.0.0.1:${(fakeUi.address() as { port: number }).port}/` });
     cleanups.push(() => live.stop());
-    const browser = await chromium.launch({ executablePath: process.env.EXPCTL_CHROMIUM ?? '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    const browser = await launchChromium();
     cleanups.push(() => browser.close());
     const page = await browser.newPage();
     await page.goto(live.url);

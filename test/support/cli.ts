@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 
 export const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
 
@@ -40,3 +40,15 @@ export async function until<T>(check: () => T | undefined | Promise<T | undefine
 
 /** Alive and not a zombie (an orphan's exit may be reaped late by init). */
 export { isRunning as isAlive } from '../../util/procfs.js';
+
+/**
+ * A folder holding an `expctl` that runs the built CLI, as `npm link` or an
+ * install puts one on PATH: for pasting printed commands and for the
+ * completion scripts, which call `expctl` by name. Returns a PATH with it first.
+ */
+export function expctlOnPath(dir: string): string {
+  const bin = join(dir, 'bin');
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(join(bin, 'expctl'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} "$@"\n`, { mode: 0o755 });
+  return `${bin}${delimiter}${process.env.PATH ?? ''}`;
+}
