@@ -1,5 +1,5 @@
-import type { GroupResults, RunOutcome } from '../results/outcomes.js';
-import type { Interval } from '../results/stats.js';
+import type { GroupResults, RunOutcome } from '../analysis/outcomes.js';
+import type { Interval } from '../analysis/stats.js';
 import { paint, type Io } from './io.js';
 
 /** How results read in the terminal: one place, so status, progress, show and compare agree. */

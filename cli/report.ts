@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { actorsFromStates, experimentPaths, experimentResultOf, resultsAvailable, writeResultsFromLog } from '../runner/index.js';
 import { RUN_RECORD_FIELDS, runRecords, type RunRecord } from '../runner/run-records.js';
-import { experimentReport } from '../results/markdown.js';
+import { experimentReport } from '../analysis/markdown.js';
 import type { ExperimentResult } from '../schemas/results.js';
 import { ExpctlError, UsageError } from '../util/errors.js';
 import { outcomeText, score2 } from './format.js';

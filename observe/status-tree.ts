@@ -6,7 +6,7 @@
  */
 import type { LifecycleContexts } from '../machines/context.js';
 import { RUN_COMPLETED, RUN_FAILED, RUN_RATE_LIMITED } from '../machines/run-states.js';
-import { groupResults, separationOf, type GroupResults, type RunOutcome, type Separation } from '../results/outcomes.js';
+import { groupResults, separationOf, type GroupResults, type RunOutcome, type Separation } from '../analysis/outcomes.js';
 import { streams } from '../runner/streams.js';
 
 export interface RunCounts {

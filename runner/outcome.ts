@@ -2,7 +2,7 @@ import { outputOf } from '../engine/effects.js';
 import { contextOf } from '../machines/context.js';
 import type { RunContext } from '../machines/run.machine.js';
 import { RUN_COMPLETED, RUN_FAILED } from '../machines/run-states.js';
-import type { RunOutcome, RunResults } from '../results/outcomes.js';
+import type { RunOutcome, RunResults } from '../analysis/outcomes.js';
 import type { EventStore, StoredRow } from '../store/types.js';
 import type { ResultActor } from './finalization/recorded.js';
 import { runSpendOf } from './finalization/spend.js';

@@ -11,17 +11,17 @@ import { describe, expect, it } from 'vitest';
  */
 
 const ROOT = resolve(import.meta.dirname, '..');
-const LAYERS = ['cli', 'observe', 'runner', 'workspace', 'results', 'engine', 'store', 'machines', 'schemas', 'util'] as const;
+const LAYERS = ['cli', 'observe', 'runner', 'workspace', 'analysis', 'engine', 'store', 'machines', 'schemas', 'util'] as const;
 type Layer = (typeof LAYERS)[number] | 'index.ts';
 
 /** What each layer may import (besides itself). */
 const ALLOWED: Record<Layer, readonly Layer[]> = {
-  'index.ts': ['observe', 'runner', 'workspace', 'results', 'engine', 'store', 'machines', 'schemas', 'util'],
-  cli: ['observe', 'runner', 'workspace', 'results', 'engine', 'store', 'machines', 'schemas', 'util'],
-  observe: ['runner', 'results', 'engine', 'store', 'machines', 'schemas', 'util'],
-  runner: ['workspace', 'results', 'engine', 'store', 'machines', 'schemas', 'util'],
+  'index.ts': ['observe', 'runner', 'workspace', 'analysis', 'engine', 'store', 'machines', 'schemas', 'util'],
+  cli: ['observe', 'runner', 'workspace', 'analysis', 'engine', 'store', 'machines', 'schemas', 'util'],
+  observe: ['runner', 'analysis', 'engine', 'store', 'machines', 'schemas', 'util'],
+  runner: ['workspace', 'analysis', 'engine', 'store', 'machines', 'schemas', 'util'],
   workspace: ['util'],
-  results: ['schemas', 'util'],
+  analysis: ['schemas', 'util'],
   engine: ['store', 'schemas', 'util'],
   store: ['schemas', 'util'],
   machines: ['schemas', 'util', 'engine'],

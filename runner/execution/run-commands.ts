@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { EffectFailure, outputOf, type EffectContext } from '../../engine/index.js';
 import { formatPath } from '../../schemas/issues.js';
 import { JudgeVerdict } from '../../schemas/results.js';
-import { consensus } from '../../results/aggregate.js';
+import { consensus } from '../../analysis/aggregate.js';
 import { resetWorkspace } from '../../workspace/git.js';
 import { lastJsonLine, resolveCommand, runCommand, type CommandResult, type StartedProcess } from '../../workspace/process.js';
 import type { RunnerEffect, Session } from '../session.js';

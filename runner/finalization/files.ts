@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
 import { RUN_COMPLETED } from '../../machines/index.js';
-import { experimentReport, experimentSummary, runReport, subtestReport, tierReport, tierSummary } from '../../results/markdown.js';
+import { experimentReport, experimentSummary, runReport, subtestReport, tierReport, tierSummary } from '../../analysis/markdown.js';
 import type { ExperimentResult, RunResult, SubtestResult, TierResult } from '../../schemas/results.js';
 import type { ExperimentPaths } from '../paths.js';
 

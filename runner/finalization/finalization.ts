@@ -1,6 +1,6 @@
 import { outputOf } from '../../engine/index.js';
 import { contextOf } from '../../machines/index.js';
-import { selectBest } from '../../results/aggregate.js';
+import { selectBest } from '../../analysis/aggregate.js';
 import { removeWorktree } from '../../workspace/git.js';
 import { runContext } from '../execution/run-context.js';
 import type { RunnerEffect } from '../session.js';

@@ -1,6 +1,6 @@
 import { EffectFailure, isEvent, outputOf } from '../../engine/index.js';
 import { contextOf, RUN_COMPLETED } from '../../machines/index.js';
-import { experimentResult, knownCostRuns, subtestResult, tierResult, type RunSpend, type TierSubtest } from '../../results/aggregate.js';
+import { experimentResult, knownCostRuns, subtestResult, tierResult, type RunSpend, type TierSubtest } from '../../analysis/aggregate.js';
 import { runSpendOf } from './spend.js';
 
 export { runSpendOf };

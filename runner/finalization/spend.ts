@@ -1,5 +1,5 @@
 import { isEvent } from '../../engine/events.js';
-import type { RunSpend } from '../../results/aggregate.js';
+import type { RunSpend } from '../../analysis/aggregate.js';
 import type { StoredRow } from '../../store/types.js';
 
 /* Spend, from the log alone; no schemas (status reads it, and starts fast). */

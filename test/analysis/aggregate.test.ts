@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { consensus, experimentResult, knownCostRuns, selectBest, subtestResult, tierResult, type TierSubtest } from '../../results/aggregate.js';
+import { consensus, experimentResult, knownCostRuns, selectBest, subtestResult, tierResult, type TierSubtest } from '../../analysis/aggregate.js';
 import { ExperimentResult, type JudgeVerdict, RunResult, SubtestResult, TierResult } from '../../schemas/results.js';
 
 type RunOverrides = Partial<Omit<RunResult, 'agent'>> & { agent?: Partial<RunResult['agent']> };

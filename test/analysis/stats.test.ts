@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { groupResults, separationOf } from '../../results/outcomes.js';
-import { bootstrap, bootstrapDifference, median, proportionDifference, rounded, separation, wilson } from '../../results/stats.js';
+import { groupResults, separationOf } from '../../analysis/outcomes.js';
+import { bootstrap, bootstrapDifference, median, proportionDifference, rounded, separation, wilson } from '../../analysis/stats.js';
 
 describe('uncertainty of a few runs', () => {
   it('gives the 95% Wilson interval of a pass rate', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { experimentReport, experimentSummary, runReport, subtestReport, tierReport, tierSummary, type RunLinks } from '../../results/markdown.js';
+import { experimentReport, experimentSummary, runReport, subtestReport, tierReport, tierSummary, type RunLinks } from '../../analysis/markdown.js';
 import { markdownLinks } from '../support/markdown-links.js';
-import { experimentResult, selectBest, subtestResult, tierResult } from '../../results/aggregate.js';
+import { experimentResult, selectBest, subtestResult, tierResult } from '../../analysis/aggregate.js';
 import { ExperimentResult, RunResult, SubtestResult, TierResult } from '../../schemas/results.js';
 
 function run(overrides: Partial<RunResult> = {}): RunResult {
