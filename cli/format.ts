@@ -80,3 +80,22 @@ export function raiseArgs(budget: { limit: 'maxCostUsd' | 'maxTokens'; max: numb
   if (!budget) return [];
   return budget.limit === 'maxCostUsd' ? ['--max-cost-usd', String(Number((budget.max * 2).toFixed(2)))] : ['--max-tokens', String(Math.ceil(budget.max * 2))];
 }
+
+/**
+ * A difference with its sign and `digits` decimals (`+50.0%`, `-0.19`, `+$0.0005`), or `finest`
+ * decimals when `digits` would show a difference that is not 0 as 0 (so an interval that
+ * excludes 0 never reads `[+$0.0000, …]`); one that is 0 is `+0…`, never `-0…`.
+ */
+export function signed(x: number, digits: number, finest: number, unit: (text: string) => string = (t) => t): string {
+  const magnitude = Math.abs(x);
+  let text = magnitude.toFixed(digits);
+  if (magnitude > 0 && Number(text) === 0) text = magnitude.toFixed(finest);
+  return `${x < 0 && Number(text) !== 0 ? '-' : '+'}${unit(text)}`;
+}
+
+/** Pass rates are rounded to 6 digits: percentage points to 2 decimals at most. */
+export const pctPoints = (x: number) => signed(x * 100, 1, 2, (t) => `${t}%`);
+export const scoreDelta = (x: number) => signed(x, 2, 4);
+/** Costs are rounded to 6 digits. */
+export const usdDelta = (x: number) => signed(x, 4, 6, (t) => `$${t}`);
+export const countDelta = (x: number) => signed(x, 0, 0);

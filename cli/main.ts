@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExpctlError, exitCodeOf } from '../util/errors.js';
 import { expctlVersion } from '../util/version.js';
+import type { CompareOptions } from './compare.js';
 import type { HistoryOptions } from './history.js';
 import { processIo, type Io } from './io.js';
 import { GRAPH_FORMATS, SHELLS, integer, list, parseSpeed, passRate, positive, REPORT_FORMATS, type CompletionShell, type GraphFormat } from './options.js';
@@ -129,7 +130,7 @@ function readCommands(cli: Command, io: Io, dir: ResultsDir): void {
     .action(async (id: string, o: { at: number; id?: string; reason?: string; json?: boolean }) => (await import('./fork.js')).forkCommand(id, { ...o, resultsDir: dir() }, io));
 }
 
-/** `verify`, `report`, `export`, `import`: checking an experiment's log and results, and moving the log. */
+/** `verify`, `report`, `compare`, `export`, `import`: checking an experiment's log and results, comparing results, and moving the log. */
 function logCommands(cli: Command, io: Io, dir: ResultsDir): void {
   cli.command('verify <id>')
     .description('hash chain + full replay verification; exit 1 naming the first bad row')
@@ -143,6 +144,12 @@ function logCommands(cli: Command, io: Io, dir: ResultsDir): void {
     .option('--subtest <ids>', 'only these subtests (comma-separated)', list)
     .option('--failed', 'only the runs that did not pass (errored, or judged not passed), each with why')
     .action(async (id: string, o: Omit<ReportOptions, 'resultsDir'>) => (await import('./report.js')).reportCommand(id, { ...o, resultsDir: dir() }, io));
+  cli.command('compare <a> <b>')
+    .description('what B changed against A (two experiments or generations, id~N): per subtest, tier and overall, deltas in pass rate, median score and cost with 95% intervals')
+    .option('--json', 'documented, stable JSON: { a, b, onlyInA, onlyInB, overall, tiers }')
+    .option('--tier <ids>', 'only these tiers (comma-separated)', list)
+    .option('--subtest <ids>', 'only these subtests (comma-separated)', list)
+    .action(async (a: string, b: string, o: Omit<CompareOptions, 'resultsDir'>) => (await import('./compare.js')).compareCommand(a, b, { ...o, resultsDir: dir() }, io));
   cli.command('export <id>')
     .description('write every row of an experiment, with its hashes, as JSON lines')
     .addOption(new Option('--format <format>', 'export format').choices(['jsonl']).default('jsonl'))

@@ -64,7 +64,7 @@ function head(key: string): string {
 // ---------------------------------------------------------------------------
 // vocabulary
 
-const COMMANDS = ['run', 'resume', 'status', 'history', 'verify', 'report', 'diff', 'fork', 'export', 'import', 'help'];
+const COMMANDS = ['run', 'resume', 'status', 'history', 'verify', 'report', 'compare', 'diff', 'fork', 'export', 'import', 'help'];
 const NONSENSE_COMMANDS = ['nonsense', 'RUN', 'stat', 'ｒｕｎ', 'run ', 'status;rm', '', '-', '💥', 'verify\u0000'];
 
 const STATES = [
@@ -117,7 +117,7 @@ const FLAGS: Record<string, Kind> = {
   '--since': 'time', '--until': 'time', '--limit': 'seq', '--id': 'id', '--reason': 'value', '--format': 'format', '--out': 'out',
   '--until-experiment': 'state', '--until-tier': 'state', '--until-run': 'state', '--from-experiment': 'state', '--from-tier': 'state',
   '--from-run': 'state', '--filter-tier': 'list', '--filter-subtest': 'list', '--filter-run': 'list', '--filter-status': 'status',
-  '--dry-run': 'none', '--version': 'none', '-V': 'none', '--help': 'none', '-h': 'none', '--nope': 'none', '-z': 'value', '--no-json': 'none',
+  '--dry-run': 'none', '--tier': 'list', '--subtest': 'list', '--version': 'none', '-V': 'none', '--help': 'none', '-h': 'none', '--nope': 'none', '-z': 'value', '--no-json': 'none',
 };
 /** For run and resume, the early stop is fixed (added by the test). */
 const DRIVE_EXCLUDED = new Set(['--until-experiment']);
@@ -147,6 +147,7 @@ const COMMAND_FLAGS: Record<string, string[]> = {
   fork: ['--at', '--at', '--id', '--reason', '--json'],
   verify: ['--json'],
   report: ['--json'],
+  compare: ['--json', '--tier', '--subtest'],
   export: ['--format', '--out', '--out'],
   import: ['--json'],
   help: ['--help'],
@@ -196,6 +197,8 @@ function positionals(command: string): fc.Arbitrary<string[]> {
       return count(path, 1);
     case 'status':
       return fc.array(id, { maxLength: 1 });
+    case 'compare':
+      return count(id, 2);
     case 'diff':
       return fc.oneof({ weight: 8, arbitrary: fc.tuple(id, seqArb, seqArb) }, { weight: 1, arbitrary: fc.tuple(id, seqArb, seqArb, seqArb).chain((t) => fc.subarray(t)) });
     case 'help':
