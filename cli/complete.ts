@@ -110,6 +110,8 @@ async function valuesOfArgument(root: Command, argument: Argument | undefined, r
   switch (argument.name()) {
     case 'id':
     case 'ids':
+    case 'a':
+    case 'b':
       return { values: (await sources.ids(resultsDir)).map((v) => ({ value: v })) };
     case 'config':
     case 'file':
