@@ -40,7 +40,7 @@ function bash(words: string[], options: { cwd?: string; env?: Record<string, str
   return r.stdout.split('\n').filter(Boolean);
 }
 
-const COMMANDS = ['init', 'run', 'resume', 'status', 'history', 'diff', 'fork', 'verify', 'report', 'export', 'import', 'graph', 'coverage', 'view', 'inspect', 'completion', 'help'];
+const COMMANDS = ['init', 'run', 'resume', 'status', 'watch', 'show', 'logs', 'history', 'diff', 'fork', 'verify', 'report', 'compare', 'export', 'import', 'graph', 'coverage', 'view', 'inspect', 'completion', 'help'];
 
 describe('bash completion', () => {
   it('registers for expctl and completes command names (not the hidden __complete)', () => {
@@ -50,7 +50,7 @@ describe('bash completion', () => {
     expect(bash(['expctl', 'st'])).toEqual(['status']);
     expect(bash(['expctl', 're'])).toEqual(['resume', 'report']);
     expect(bash(['expctl', '--results-dir', 'results', 'v'])).toEqual(['verify', 'view']);
-    expect(bash(['expctl', 'help', 'co'])).toEqual(['coverage', 'completion']);
+    expect(bash(['expctl', 'help', 'co'])).toEqual(['compare', 'coverage', 'completion']);
     expect(bash(['expctl', '__'])).toEqual([]);
   });
 
@@ -58,7 +58,7 @@ describe('bash completion', () => {
     expect(bash(['expctl', 'history', 'exp', '--j'])).toEqual(['--json', '--jsonl']);
     expect(bash(['expctl', 'history', 'exp', '--json', '--j'])).toEqual(['--jsonl']);
     expect(bash(['expctl', 'run', 'exp/experiment.yaml', '--until-'])).toEqual(['--until-experiment', '--until-tier', '--until-run']);
-    expect(bash(['expctl', 'status', '--'])).toEqual(['--json', '--help', '--results-dir']);
+    expect(bash(['expctl', 'status', '--'])).toEqual(['--json', '--failed', '--help', '--results-dir']);
     expect(bash(['expctl', '--'])).toEqual(['--version', '--results-dir', '--help']);
   });
 
