@@ -211,8 +211,10 @@ function withDriveOptions(command: Command): Command {
 /**
  * For `run` and `resume`: the first SIGINT/SIGTERM stops cleanly (running
  * commands are stopped, the interrupt is recorded); a second one exits at once.
- * Other commands keep Node's default: exit at once. The handlers are installed
- * once per process and act on the run in progress.
+ * SIGHUP (the terminal or ssh session closed, or `kill -HUP`) stops only the
+ * driver: the agents and judges carry on under their supervisors and the next
+ * `resume` collects them. Other commands keep Node's default: exit at once.
+ * The handlers are installed once per process and act on the run in progress.
  */
 let current: { controller: AbortController; io: Io } | null = null;
 let installed = false;
@@ -228,6 +230,14 @@ function interrupts(io: Io): AbortSignal {
         current.controller.abort(name);
       });
     }
+    process.on('SIGHUP', () => {
+      try {
+        current?.io.err('\nSIGHUP: the driver stops; running commands carry on, and `expctl resume` collects them\n');
+      } catch {
+        // the terminal is gone
+      }
+      process.exit(129);
+    });
   }
   return current.controller.signal;
 }

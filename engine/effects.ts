@@ -25,6 +25,17 @@ export interface StartedCommand {
   pgid?: number;
   startTicks?: number | null;
   command?: string[];
+  /** The supervisor it runs under, when it outlives the driver. */
+  supervisor?: { pid: number; startTicks: number | null } | null;
+}
+
+/** A command an earlier driver started, collected by this one (recorded as `effect.adopted`). */
+export interface AdoptedCommand {
+  command: string;
+  state: 'running' | 'finished';
+  pgid: number | null;
+  supervisor: number | null;
+  startedAt: number;
 }
 
 export interface EffectContext {
@@ -34,6 +45,14 @@ export interface EffectContext {
   signal: AbortSignal;
   /** Record a started command in the actor's stream, before waiting for it. */
   recordStart(command: StartedCommand): void;
+  /** Record that a command an earlier driver started was found (still running, or finished) and is collected instead of run again. */
+  recordAdoption(command: AdoptedCommand): void;
+  /**
+   * This attempt's state was entered before this driver took over: an
+   * earlier driver may have started its work (look for it before starting
+   * it again).
+   */
+  resumed: boolean;
   /** The actor's stream so far (outputs of its earlier effects are in its `effect.completed` rows). */
   history(): StoredRow[];
   store: EventStore;
@@ -67,4 +86,23 @@ export function outputOf<T = unknown>(rows: readonly StoredRow[], effect: string
     if (isEvent(event, 'effect.completed') && event.data.effect === effect) return event.data.output as T;
   }
   return undefined;
+}
+
+/** An effect's records of its commands: started (`effect.started`), or collected from an earlier driver (`effect.adopted`). */
+export function commandRecords(request: EffectRequest, commit: (event: AnyEvent) => void): Pick<EffectContext, 'recordStart' | 'recordAdoption'> {
+  const effect = { effect: request.effect, attempt: request.attempt, key: request.key };
+  return {
+    recordStart: (command: StartedCommand) => {
+      const data = {
+        ...effect,
+        ...(command.pid !== undefined ? { pid: command.pid } : {}),
+        ...(command.pgid !== undefined ? { pgid: command.pgid } : {}),
+        ...(command.startTicks != null ? { startTicks: command.startTicks } : {}),
+        ...(command.command ? { command: command.command } : {}),
+        ...(command.supervisor ? { supervisor: command.supervisor } : {}),
+      };
+      commit({ type: 'effect.started', data });
+    },
+    recordAdoption: (adopted: AdoptedCommand) => commit({ type: 'effect.adopted', data: { ...effect, ...adopted } }),
+  };
 }

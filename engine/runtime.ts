@@ -1,5 +1,5 @@
 import type { AnyEvent, Cause, EventStore, StateValue, StoredRow } from '../store/types.js';
-import { EffectFailure, type EffectContext, type EffectHandler, type SpawnSpec, type StartedCommand } from './effects.js';
+import { commandRecords, EffectFailure, type EffectContext, type EffectHandler, type SpawnSpec } from './effects.js';
 import type { Registry } from './registry.js';
 import type { ReplayedActor } from './replay.js';
 import { sameState, stateName } from './snapshot.js';
@@ -79,6 +79,8 @@ export class Runtime {
   private fatal: unknown = null;
   /** Effects not started because of `hold`, by idempotency key. */
   readonly held = new Set<string>();
+  /** Effects whose state an earlier driver entered (resumeEffects): their work may exist already. */
+  private readonly resumedKeys = new Set<string>();
   private readonly clock: () => number;
   /** Effects held during the commit (or resumeEffects) in progress, for `react`. */
   private heldNow: EffectRequest[] = [];
@@ -111,6 +113,7 @@ export class Runtime {
   resumeEffects(): void {
     for (const actor of this.actors.values()) {
       const pending = pendingEffect(actor.stream, actor.snapshot);
+      if (pending) this.resumedKeys.add(pending.key);
       if (pending) this.drive(actor, pending);
       this.scheduleTimer(actor);
     }
@@ -269,18 +272,8 @@ export class Runtime {
       signal,
       store: this.options.store,
       history: () => this.options.store.readStream(request.stream),
-      recordStart: (command: StartedCommand) => {
-        const data = {
-          effect: request.effect,
-          attempt: request.attempt,
-          key: request.key,
-          ...(command.pid !== undefined ? { pid: command.pid } : {}),
-          ...(command.pgid !== undefined ? { pgid: command.pgid } : {}),
-          ...(command.startTicks != null ? { startTicks: command.startTicks } : {}),
-          ...(command.command ? { command: command.command } : {}),
-        };
-        this.commit([{ kind: 'event', stream: request.stream, event: { type: 'effect.started', data }, cause: 'effect' }]);
-      },
+      ...commandRecords(request, (event) => this.commit([{ kind: 'event', stream: request.stream, event, cause: 'effect' }])),
+      resumed: this.resumedKeys.has(request.key),
     };
   }
 

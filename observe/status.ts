@@ -4,7 +4,7 @@ import type { RunContext } from '../machines/run.machine.js';
 import { OUTCOME_EFFECTS, outcomeRows, runPlanOf, runViewOf, type RunView } from '../runner/outcome.js';
 
 export { runPlanOf };
-import { isProcessAlive } from '../store/lease-policy.js';
+import { isHolderAlive } from '../store/lease-policy.js';
 import type { EventStore, Lease, StoredRow } from '../store/types.js';
 import { statusTree, treeNodeOf, type RunFields, type RunPlan, type StatusTree, type TreeNode } from './status-tree.js';
 
@@ -123,6 +123,6 @@ const machineId = (ref: string) => ref.slice(0, ref.indexOf('@'));
 
 function driverOf(lease: Lease | null): StatusJson['driver'] {
   if (!lease) return null;
-  const alive = lease.host === hostname() ? isProcessAlive(lease.pid) : null;
+  const alive = lease.host === hostname() ? isHolderAlive(lease.pid, lease.identity) : null;
   return { pid: lease.pid, host: lease.host, heartbeatAt: new Date(lease.heartbeatAt).toISOString(), alive };
 }

@@ -3,8 +3,10 @@ import { hostname } from 'node:os';
 import { isFinal, Runtime, sameState, stateMeta, type Committed, type Decision, type EffectHandler, type EffectRequest, type MachineChange, type Registry, type ReplayedActor } from '../engine/index.js';
 import { contextOf } from '../machines/index.js';
 import type { Lease } from '../store/types.js';
+import { ownIdentity } from '../util/procfs.js';
 import { ExperimentFailedError, InterruptedError, NothingToRedoError } from './errors.js';
 import { createExecution, type Execution, type Limits } from './execution/execution.js';
+import type { Executor } from '../workspace/executor.js';
 import { createFinalization, type Finalization } from './finalization/finalization.js';
 import { createHolds, type Holds, type UntilSpec } from './holds.js';
 import { loadVerified, type ExperimentLog } from './log.js';
@@ -28,8 +30,8 @@ export interface Collaborators {
   resume: Resume;
 }
 
-export function createCollaborators(limits: Limits): Collaborators {
-  return { setup: createSetup(), execution: createExecution(limits), finalization: createFinalization(), resume: createResume() };
+export function createCollaborators(limits: Limits, executor?: Executor): Collaborators {
+  return { setup: createSetup(), execution: createExecution(limits, executor), finalization: createFinalization(), resume: createResume() };
 }
 
 export type { UntilSpec };
@@ -60,6 +62,8 @@ export interface ExperimentRequest {
   registry?: Registry;
   /** `--max-cost-usd` / `--max-tokens`: spending limits from this drive on (recorded, so later drives keep them). */
   limits?: BudgetLimits;
+  /** Who runs agent and judge commands: supervised (outlive the driver, collected on resume; the default) or direct. */
+  executor?: Executor;
 }
 
 export interface ExperimentOutcome {
@@ -104,7 +108,7 @@ export async function driveExperiment(request: ExperimentRequest): Promise<Exper
   const start = planStart(request);
   if (request.from && start.isNew) throw new NothingToRedoError(start.key);
   const budget = budgetOf(request, start);
-  const collaborators = (request.collaborators ?? createCollaborators)({ ...start.config.limits, ...budget.limits });
+  const collaborators = (request.collaborators ?? ((limits: Limits) => createCollaborators(limits, request.executor)))({ ...start.config.limits, ...budget.limits });
   const loading = performance.now();
   const replayed = start.isNew ? null : loadVerified(request.store, start.key, registry);
   const replayMs = replayed ? performance.now() - loading : null;
@@ -141,7 +145,7 @@ export async function driveExperiment(request: ExperimentRequest): Promise<Exper
 async function leased<T>(drive: Drive, work: (runtime: Runtime, takenOver: Lease | null, lost: () => void) => Promise<T>): Promise<T> {
   const { request, session } = drive;
   const lease = request.lease ?? DEFAULT_LEASE;
-  const holder = { id: randomUUID(), pid: process.pid, host: hostname() };
+  const holder = { id: randomUUID(), pid: process.pid, host: hostname(), identity: ownIdentity() };
   const { takenOver } = request.store.acquireLease(session.key, holder, lease);
   const runtime = createRuntime(drive);
   let lostWith: unknown = null;

@@ -29,6 +29,9 @@ function runPaths(dir: string) {
     judgeStdout: (i: number) => join(dir, 'judge', `judge-${i + 1}.stdout.log`),
     judgeStderr: (i: number) => join(dir, 'judge', `judge-${i + 1}.stderr.log`),
     judgeVerdict: (i: number) => join(dir, 'judge', `judge-${i + 1}.json`),
+    /** Where the executor keeps its record and outcome of the agent command (`.record.json`, `.outcome.json`) and of judge i's. */
+    agentCommand: join(dir, 'agent', 'command'),
+    judgeCommand: (i: number) => join(dir, 'judge', `judge-${i + 1}.command`),
     result: join(dir, 'result.json'),
     report: join(dir, 'report.md'),
   };

@@ -34,6 +34,28 @@ export const EffectStarted = z.strictObject({
     /** Kernel start time of the process (Linux clock ticks), to tell it from a later process reusing the pid. */
     startTicks: z.number().optional(),
     command: z.array(z.string()).optional(),
+    /** The supervisor the command runs under (it outlives the driver; since schema 2). */
+    supervisor: z.strictObject({ pid: z.int(), startTicks: z.number().nullable() }).optional(),
+  }),
+});
+
+/**
+ * A driver collected a command an earlier driver started (it outlived that
+ * driver under its supervisor): still running, so this driver waits for it,
+ * or finished, so its recorded outcome is the effect's result. Since schema 2.
+ */
+export const EffectAdopted = z.strictObject({
+  type: z.literal('effect.adopted'),
+  data: z.strictObject({
+    effect: EffectName,
+    attempt: Attempt,
+    key: z.string(),
+    /** Which command of the effect (`…#agent`, `…#judge-1`). */
+    command: z.string(),
+    state: z.enum(['running', 'finished']),
+    pgid: z.int().nullable(),
+    supervisor: z.int().nullable(),
+    startedAt: z.number(),
   }),
 });
 
@@ -74,6 +96,7 @@ export const childRetried = <T extends string>(type: T) => z.strictObject({ type
 export type ActorCreated = z.infer<typeof ActorCreated>;
 export type EffectStarted = z.infer<typeof EffectStarted>;
 export type EffectCompleted = z.infer<typeof EffectCompleted>;
+export type EffectAdopted = z.infer<typeof EffectAdopted>;
 export type EffectFailed = z.infer<typeof EffectFailed>;
 export type TimerElapsed = z.infer<typeof TimerElapsed>;
 export interface ChildFinished { type: string; data: { child: string; outcome: ChildOutcome } }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EVENT_SCHEMA_VERSION } from './event-version.js';
-import { ActorCreated, childFinished, childRetried, EffectCompleted, EffectFailed, EffectStarted, TimerElapsed, type ChildOutcome } from './engine-events.js';
+import { ActorCreated, childFinished, childRetried, EffectAdopted, EffectCompleted, EffectFailed, EffectStarted, TimerElapsed, type ChildOutcome } from './engine-events.js';
 
 /**
  * The experiment lifecycle's events: the engine's own (schemas/engine-events.ts),
@@ -98,6 +98,7 @@ export const LeaseTakenOver = z.strictObject({
 export const LifecycleEvent = z.discriminatedUnion('type', [
   ActorCreated,
   EffectStarted,
+  EffectAdopted,
   EffectCompleted,
   EffectFailed,
   TimerElapsed,
@@ -121,4 +122,4 @@ export type LifecycleEvent = z.infer<typeof LifecycleEvent>;
 export type LifecycleEventType = LifecycleEvent['type'];
 export type EventOf<T extends LifecycleEventType> = Extract<LifecycleEvent, { type: T }>;
 export type { ChildOutcome };
-export { ActorCreated, EffectCompleted, EffectFailed, EffectStarted, TimerElapsed };
+export { ActorCreated, EffectAdopted, EffectCompleted, EffectFailed, EffectStarted, TimerElapsed };

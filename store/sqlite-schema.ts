@@ -44,7 +44,8 @@ CREATE TABLE IF NOT EXISTS leases (
   pid          INTEGER NOT NULL,
   host         TEXT    NOT NULL,
   started_at   INTEGER NOT NULL,
-  heartbeat_at INTEGER NOT NULL
+  heartbeat_at INTEGER NOT NULL,
+  identity     TEXT
 );
 
 CREATE TABLE IF NOT EXISTS snapshots (

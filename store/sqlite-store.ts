@@ -87,8 +87,8 @@ class SqliteStore<E extends AnyEvent> implements EventStore<E> {
       streams: db.prepare<[string], StreamInfo>(`SELECT stream, MAX(version) AS version,
         (SELECT machine FROM events f WHERE f.stream = e.stream AND f.version = 1) AS machine
         FROM events e WHERE experiment = ? GROUP BY stream ORDER BY MIN(seq)`),
-      lease: db.prepare<[string], { experiment: string; holder: string; pid: number; host: string; started_at: number; heartbeat_at: number }>('SELECT * FROM leases WHERE experiment = ?'),
-      putLease: db.prepare('INSERT OR REPLACE INTO leases (experiment, holder, pid, host, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)'),
+      lease: db.prepare<[string], { experiment: string; holder: string; pid: number; host: string; started_at: number; heartbeat_at: number; identity?: string | null }>('SELECT * FROM leases WHERE experiment = ?'),
+      putLease: db.prepare('INSERT OR REPLACE INTO leases (experiment, holder, pid, host, started_at, heartbeat_at, identity) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       beat: db.prepare('UPDATE leases SET heartbeat_at = ? WHERE experiment = ? AND holder = ?'),
       release: db.prepare('DELETE FROM leases WHERE experiment = ? AND holder = ?'),
       putSnapshot: db.prepare('INSERT OR REPLACE INTO snapshots (stream, version, machine, state, context, snapshot_hash) VALUES (?, ?, ?, ?, ?, ?)'),
@@ -174,7 +174,7 @@ class SqliteStore<E extends AnyEvent> implements EventStore<E> {
         const takenOver = leaseDecision(current, holder, options, this.env);
         const now = this.env.now();
         const startedAt = current && current.id === holder.id ? current.startedAt : now;
-        this.stmt.putLease.run(experiment, holder.id, holder.pid, holder.host, startedAt, now);
+        this.stmt.putLease.run(experiment, holder.id, holder.pid, holder.host, startedAt, now, holder.identity ? JSON.stringify(holder.identity) : null);
         return { lease: { ...holder, experiment, startedAt, heartbeatAt: now }, takenOver };
       })
       .immediate();
@@ -192,7 +192,7 @@ class SqliteStore<E extends AnyEvent> implements EventStore<E> {
   readLease(experiment: string): Lease | null {
     const row = this.stmt.lease.get(experiment);
     if (!row) return null;
-    return { experiment, id: row.holder, pid: row.pid, host: row.host, startedAt: row.started_at, heartbeatAt: row.heartbeat_at };
+    return { experiment, id: row.holder, pid: row.pid, host: row.host, startedAt: row.started_at, heartbeatAt: row.heartbeat_at, identity: row.identity ? (JSON.parse(row.identity) as Lease['identity']) : null };
   }
 
   saveSnapshot(s: StoredSnapshot): void {
@@ -284,4 +284,7 @@ function checkOrCreateSchema(db: Database.Database, file: string, readonly: bool
   if (missing.length > 0) {
     throw new StoreOpenError(file, `tables ${missing.join(', ')} are missing`, 'the file is damaged; restore it from a backup (it was not changed)');
   }
+  // a log from before the lease recorded who holds it beyond the pid: add the column (older readers ignore it)
+  const leaseColumns = (db.prepare('PRAGMA table_info(leases)').all() as { name: string }[]).map((c) => c.name);
+  if (!db.readonly && !leaseColumns.includes('identity')) db.exec('ALTER TABLE leases ADD COLUMN identity TEXT');
 }

@@ -106,6 +106,8 @@ export interface LeaseHolder {
   id: string;
   pid: number;
   host: string;
+  /** The holder's kernel start time, PID namespace and boot id, so a dead holder is recognised even where its pid was reused. */
+  identity?: { startTicks: number | null; pidNs: string | null; bootId: string | null } | null;
 }
 
 export interface Lease extends LeaseHolder {

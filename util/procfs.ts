@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -75,3 +75,63 @@ export async function waitForGroupsGone(pgids: readonly number[], timeoutMs: num
   return left;
 }
 
+/**
+ * Who a process is beyond its pid: its kernel start time, its PID namespace
+ * and the boot it runs in. A pid means nothing in another PID namespace (a
+ * container) or after a reboot; the start time tells a reused pid apart.
+ */
+export interface ProcessIdentity {
+  startTicks: number | null;
+  /** `pid:[4026531836]`, the target of /proc/<pid>/ns/pid. */
+  pidNs: string | null;
+  bootId: string | null;
+}
+
+function readLink(path: string): string | null {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return null;
+  }
+}
+
+export function bootId(): string | null {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'latin1').trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+/** This process's identity. */
+export function ownIdentity(): ProcessIdentity {
+  return { startTicks: processStartTicks(process.pid), pidNs: readLink('/proc/self/ns/pid'), bootId: bootId() };
+}
+
+/** Whether any process this one can see lives in the PID namespace `ns` (a namespace with no process left is gone). */
+export function pidNamespaceExists(ns: string): boolean {
+  // a zombie runs nothing: a namespace whose processes are all dead but not yet reaped is gone
+  return numericProcEntries().some((pid) => readLink(`/proc/${pid}/ns/pid`) === ns && isRunning(pid));
+}
+
+/**
+ * Whether the process `pid` with `identity` (as recorded, perhaps by another
+ * boot or namespace) still runs: false after a reboot, false when its PID
+ * namespace is gone (known only from the initial namespace, which sees all
+ * others), null when it lives in another namespace that exists or cannot be
+ * seen (its pid cannot be checked from here), else whether that pid runs
+ * with the recorded start time.
+ */
+/** The initial PID namespace (the kernel's PROC_PID_INIT_INO): from it, every process is visible. */
+const INITIAL_PID_NS = 'pid:[4026531836]';
+
+export function identityAlive(pid: number, identity: Partial<ProcessIdentity> | null | undefined): boolean | null {
+  const own = ownIdentity();
+  if (identity?.bootId && own.bootId && identity.bootId !== own.bootId) return false;
+  if (identity?.pidNs && own.pidNs && identity.pidNs !== own.pidNs) {
+    // only from the initial namespace are all others visible, so only there does "no process in it" mean it is gone
+    return own.pidNs === INITIAL_PID_NS && !pidNamespaceExists(identity.pidNs) ? false : null;
+  }
+  if (!isRunning(pid)) return false;
+  return identity?.startTicks == null || processStartTicks(pid) === identity.startTicks;
+}

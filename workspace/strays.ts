@@ -28,7 +28,10 @@ function groupsWithEffectKeys(envKeys: readonly string[]): number[] {
     } catch {
       continue; // gone meanwhile, or not ours to read
     }
-    if (!environ.split('\0').some((entry) => wanted.has(entry))) continue;
+    const entries = environ.split('\0');
+    if (!entries.some((entry) => wanted.has(entry))) continue;
+    // a supervised command (and its supervisor) is collected by the executor on resume, or stopped by it: not a stray
+    if (entries.some((entry) => entry.startsWith('EXPCTL_COMMAND_KEY='))) continue;
     const stat = readStat(pid);
     if (stat && pid !== process.pid) pgids.add(stat.pgrp);
   }
@@ -45,7 +48,8 @@ function isRecordedGroup(record: { pgid: number; startTicks: number | null }): b
 /**
  * Stops commands left running by a driver that died: the recorded process
  * groups (unless their pid was reused) and the groups of processes carrying
- * one of `envKeys` as EXPCTL_EFFECT_KEY. SIGTERM, then SIGKILL after ~1 s;
+ * one of `envKeys` as EXPCTL_EFFECT_KEY. Commands that run under a
+ * supervisor (workspace/executor.ts) are left alone: they are collected. SIGTERM, then SIGKILL after ~1 s;
  * resolves when they are gone and returns the pgids it signalled. Never
  * touches this process or its group. Throws StrayProcessError if a group
  * survives SIGKILL for ~5 s.

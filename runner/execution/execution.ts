@@ -3,6 +3,7 @@ import { contextOf } from '../../machines/index.js';
 import { fanOut, isDone } from '../actor-tree.js';
 import { tierConfig, type RunnerEffect, type Session } from '../session.js';
 import { streams } from '../streams.js';
+import { supervisedExecutor, type Executor } from '../../workspace/executor.js';
 import { commandStages } from './run-commands.js';
 import { runStages } from './run-stages.js';
 import { createBudget, type Budget, type BudgetLimits } from './budget.js';
@@ -16,7 +17,7 @@ export interface Execution {
   loadTierConfig: RunnerEffect;
   startSubtests: RunnerEffect;
   startRuns: RunnerEffect;
-  stages: typeof runStages & typeof commandStages;
+  stages: typeof runStages & ReturnType<typeof commandStages>;
   /** Tiers whose dependencies have finished and that have not started (or must start over): to create or restart now. */
   readyTiers(session: Session): Decision;
   /**
@@ -36,8 +37,8 @@ export interface Limits extends BudgetLimits {
   maxConcurrentAgents: number;
 }
 
-export function createExecution(limits: Limits): Execution {
-  return { ...fanOutEffects, stages: { ...runStages, ...commandStages }, readyTiers, ...admission(limits) };
+export function createExecution(limits: Limits, executor: Executor = supervisedExecutor): Execution {
+  return { ...fanOutEffects, stages: { ...runStages, ...commandStages(executor) }, readyTiers, ...admission(limits) };
 }
 
 const maxAttempts = (session: Session) => session.config.retries.maxAttempts;

@@ -4,20 +4,27 @@ import { formatPath } from '../../schemas/issues.js';
 import { JudgeVerdict } from '../../schemas/results.js';
 import { consensus } from '../../analysis/aggregate.js';
 import { resetWorkspace } from '../../workspace/git.js';
-import { lastJsonLine, resolveCommand, runCommand, type CommandResult, type StartedProcess } from '../../workspace/process.js';
+import type { Executor } from '../../workspace/executor.js';
+import { lastJsonLine, resolveCommand, type CommandResult } from '../../workspace/process.js';
+import type { StoredRow } from '../../store/types.js';
 import type { RunnerEffect, Session } from '../session.js';
 import { failureExcerpt, redactFile, redactSecrets, tail, usageOf } from './command-output.js';
 import { detectRateLimit, rateLimitCapReached } from './rate-limit.js';
 import { runContext, runEnvironment, type RunEffectContext } from './run-context.js';
 
-/** The agent and judge steps of a run (docs/design.md §2.4): real commands, argv only, in the run's workspace. */
-export const commandStages: Record<'runAgent' | 'runJudges', RunnerEffect> = {
+/**
+ * The agent and judge steps of a run (docs/design.md §2.4): real commands,
+ * argv only, in the run's workspace, handed to `executor` (by default under
+ * supervisors that outlive the driver, so a resumed step collects them).
+ */
+export const commandStages = (executor: Executor): Record<'runAgent' | 'runJudges', RunnerEffect> => ({
   async runAgent(ctx, session) {
     const run = runContext(ctx, session);
     const { agent } = session.config;
-    // a restarted agent starts from the committed resources, not from what a killed attempt left behind
-    await resetWorkspace(run.paths.workspace, outputOf<{ commit: string }>(ctx.history(), 'commitResources')!.commit);
     const result = await execute(ctx, session, run, agent.command, {
+      executor, name: 'agent', stateFile: run.paths.agentCommand,
+      // an agent started again starts from the committed resources, not from what a killed attempt left behind (one collected keeps its work)
+      prepare: () => resetWorkspace(run.paths.workspace, outputOf<{ commit: string }>(ctx.history(), 'commitResources')!.commit),
       env: { ...agent.env, ...secretValues(agent.secretEnv), ...runEnvironment(session, run, ctx.request.key) },
       timeoutSeconds: agent.timeoutSeconds,
       stdoutFile: run.paths.stdout,
@@ -42,7 +49,9 @@ export const commandStages: Record<'runAgent' | 'runJudges', RunnerEffect> = {
     const durationsMs: number[] = [];
     for (const [i, judge] of session.config.judges.entries()) {
       const env = { ...secretValues(judge.secretEnv), ...runEnvironment(session, run, ctx.request.key), EXPCTL_AGENT_STDOUT: run.paths.stdout, EXPCTL_DIFF: run.paths.diff };
-      const result = await execute(ctx, session, run, judge.command, { env, timeoutSeconds: judge.timeoutSeconds, stdoutFile: run.paths.judgeStdout(i), stderrFile: run.paths.judgeStderr(i) });
+      const result = await execute(ctx, session, run, judge.command, {
+        executor, name: `judge-${i + 1}`, stateFile: run.paths.judgeCommand(i), env, timeoutSeconds: judge.timeoutSeconds, stdoutFile: run.paths.judgeStdout(i), stderrFile: run.paths.judgeStderr(i),
+      });
       const verdict = verdictOf(session, run, i, result);
       writeFileSync(run.paths.judgeVerdict(i), `${JSON.stringify(verdict, null, 2)}\n`);
       verdicts.push(verdict);
@@ -50,7 +59,7 @@ export const commandStages: Record<'runAgent' | 'runJudges', RunnerEffect> = {
     }
     return { output: { ...consensus(verdicts), verdicts, durationsMs } };
   },
-};
+});
 
 /** Judge `i`'s verdict, or why it gave none: its exit, the lines of its stderr that say why, or what is wrong with its JSON. */
 function verdictOf(session: Session, run: RunEffectContext, i: number, result: CommandResult): JudgeVerdict {
@@ -70,6 +79,11 @@ function verdictOf(session: Session, run: RunEffectContext, i: number, result: C
 }
 
 interface ExecuteOptions {
+  executor: Executor;
+  /** Which command of the step: `agent`, `judge-1`, …; with the effect's key it names the execution. */
+  name: string;
+  stateFile: string;
+  prepare?: () => Promise<void>;
   env: Record<string, string>;
   timeoutSeconds: number;
   stdoutFile: string;
@@ -78,21 +92,33 @@ interface ExecuteOptions {
 
 async function execute(ctx: EffectContext, session: Session, run: RunEffectContext, template: string[], options: ExecuteOptions): Promise<CommandResult> {
   const vars = { prompt: readFileSync(run.paths.prompt, 'utf8'), promptFile: run.paths.prompt, workspace: run.paths.workspace, runDir: run.paths.dir };
-  const result = await runCommand({
+  const result = await options.executor.run({
+    key: `${ctx.request.key}#${options.name}`,
     argv: resolveCommand(template, { configDir: session.configDir, vars }),
     cwd: run.paths.workspace,
     env: options.env,
     timeoutMs: options.timeoutSeconds * 1000,
     stdoutFile: options.stdoutFile,
     stderrFile: options.stderrFile,
+    stateFile: options.stateFile,
+    prepare: options.prepare,
+    resumed: ctx.resumed,
+    notBefore: enteredAt(ctx.history()),
     signal: ctx.signal,
     // the template, not the expanded argv: the prompt text is in the run directory already
-    onStart: (p: StartedProcess) => ctx.recordStart({ pid: p.pid, pgid: p.pgid, startTicks: p.startTicks, command: template }),
+    onStart: (p) => ctx.recordStart({ pid: p.pid, pgid: p.pgid, startTicks: p.startTicks, command: template, supervisor: p.supervisor }),
+    onAdopt: (a) => ctx.recordAdoption({ command: options.name, state: a.state, pgid: a.pgid, supervisor: a.supervisor, startedAt: a.startedAt }),
   });
   if (result.aborted) throw new Error('stopped');
   const secrets = secretsOf(session);
   for (const file of [options.stdoutFile, options.stderrFile]) redactFile(file, secrets);
   return result;
+}
+
+/** When the run entered the state of this attempt: its last row that is not a command's start or adoption (earlier executions are older). */
+function enteredAt(history: readonly StoredRow[]): number {
+  const entry = [...history].reverse().find((row) => row.event.type !== 'effect.started' && row.event.type !== 'effect.adopted');
+  return entry ? Date.parse(entry.at) : 0;
 }
 
 /** The secret variables a command gets, from the driver's environment (pre-flight checked they are set). */

@@ -78,7 +78,8 @@ export function retriedNotice(child: ReplayedActor): AnyEvent {
 function unfinishedCommands(store: EventStore, stream: string): { pgid: number; startTicks: number | null }[] {
   const open = new Map<string, { pgid: number; startTicks: number | null }[]>();
   for (const { event } of store.readStream(stream)) {
-    if (isEvent(event, 'effect.started') && event.data.pgid !== undefined) {
+    // a supervised command is collected on resume (or stopped by its executor), never killed here
+    if (isEvent(event, 'effect.started') && event.data.pgid !== undefined && event.data.supervisor === undefined) {
       const key = `${event.data.effect}/${event.data.attempt}`;
       open.set(key, [...(open.get(key) ?? []), { pgid: event.data.pgid, startTicks: event.data.startTicks ?? null }]);
     } else if (isEvent(event, 'effect.completed') || isEvent(event, 'effect.failed')) {

@@ -73,7 +73,7 @@ describe('re-execution: --from-* with filters', () => {
     const { config, run, json, counter } = setup();
     expect((await run('run', config)).code).toBe(0);
     const before: Row[] = await json('history', 'exp-1');
-    const judgesBefore = counter().filter((l) => l.who === 'judge').length;
+    const judgesBefore = counter().filter((l) => l.who === 'judge' && l.what === 'start').length;
 
     const dry = await run('run', config, '--from-run', 'run_diff_captured', '--filter-tier', 'T0', '--filter-subtest', 'a', '--dry-run');
     expect(dry.code, dry.stderr).toBe(0);
@@ -88,7 +88,7 @@ describe('re-execution: --from-* with filters', () => {
     const resets = after.slice(before.length).filter((r) => r.type === 'operator.reset');
     expect(resets.map((r) => `${r.stream}→${r.data.to}`).sort()).toEqual(['exp-1→exp_tiers_running', 'exp-1/T0/a/1→run_diff_captured', 'exp-1/T0/a/2→run_diff_captured', 'exp-1/T0/a→subtest_runs_in_progress', 'exp-1/T0→tier_subtests_running'].sort());
     expect(resets.every((r) => (r.data.operator as { reason: string }).reason === 'new judge')).toBe(true);
-    const rejudged = counter().filter((l) => l.who === 'judge').slice(judgesBefore).map((l) => l.run).sort();
+    const rejudged = counter().filter((l) => l.who === 'judge' && l.what === 'start').slice(judgesBefore).map((l) => l.run).sort();
     expect(rejudged).toEqual(['T0/a/1', 'T0/a/2']);
     expect(counter().filter((l) => l.who === 'agent' && l.what === 'start')).toHaveLength(6);
     expect((await json('status', 'exp-1')).state).toBe('exp_complete');

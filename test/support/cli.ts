@@ -12,9 +12,10 @@ export interface CliResult {
 }
 
 /** Start the built CLI as a user would (`node dist/cli/main.js …`); `npm test` builds it first. */
-export function startCli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): ChildProcess & { result: Promise<CliResult> } {
+export function startCli(args: string[], options: { cwd?: string; env?: Record<string, string>; program?: string } = {}): ChildProcess & { result: Promise<CliResult> } {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (npm test does it)`);
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env: { ...process.env, NO_COLOR: '1', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // `program`: a wrapper that runs the CLI itself (e.g. inside a cgroup); `args` are then its own
+  const child = spawn(options.program ?? process.execPath, options.program ? args : [CLI, ...args], { cwd: options.cwd, env: { ...process.env, NO_COLOR: '1', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));

@@ -1,0 +1,179 @@
+/*
+ * The supervisor of one agent or judge command (`node supervisor.js SPEC`):
+ * started detached by the driver, it outlives the driver. It runs the
+ * command (argv only, no shell) in the command's own process group with its
+ * output going to files, enforces the timeout from the command's start, and
+ * when the command has ended writes its outcome atomically (write, fsync,
+ * rename, fsync of the folder) next to the output files. A driver, this one
+ * or a later one, takes the outcome from there. Its record file says, from
+ * the start, which process is the command.
+ *
+ * Kept to Node's built-ins and util/procfs.ts, so it starts fast and small.
+ * SIGTERM (the driver stopping its commands: Ctrl+C) stops the command's
+ * group and exits without an outcome; SIGHUP is ignored.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { livingGroups, processStartTicks } from '../util/procfs.js';
+
+/** What the driver hands a supervisor (as a JSON file: no secrets in it, they come in the environment). */
+export interface SupervisorSpec {
+  key: string;
+  argv: string[];
+  cwd: string;
+  timeoutMs: number | null;
+  graceMs: number;
+  stdoutFile: string;
+  stderrFile: string;
+  recordFile: string;
+  outcomeFile: string;
+}
+
+/** Written when the command has been spawned (and first, without `command`, when the supervisor begins). */
+export interface SupervisorRecord {
+  key: string;
+  supervisor: { pid: number; startTicks: number | null };
+  command: { pid: number; pgid: number; startTicks: number | null } | null;
+  startedAt: number;
+}
+
+/** The durable outcome of a command. */
+export interface SupervisorOutcome {
+  key: string;
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  startedAt: number;
+  endedAt: number;
+  durationMs: number;
+  stdoutBytes: number;
+  stderrBytes: number;
+  /** Set when the OS refused to start the command (nothing ran). */
+  startError: { code: string | null; message: string } | null;
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const GROUP_GONE_MS = 2000;
+
+/** Write `text` to `file` so that a reader sees the old content or all of the new, even after a crash. */
+export function writeAtomically(file: string, text: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const temporary = `${file}.tmp-${process.pid}`;
+  const fd = openSync(temporary, 'w');
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temporary, file);
+  const dir = openSync(dirname(file), 'r');
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
+}
+
+function sizeOf(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // gone already
+  }
+}
+
+async function groupGone(pgid: number): Promise<void> {
+  const deadline = Date.now() + GROUP_GONE_MS;
+  while (livingGroups([pgid]).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}
+
+function main(specFile: string, notifyFd: number | null): void {
+  // the driver's end of stderr may be gone (it died): a write there must not take this process down
+  process.stderr.on('error', () => {});
+  const spec = JSON.parse(readFileSync(specFile, 'utf8')) as SupervisorSpec;
+  const startedAt = Date.now();
+  const self = { pid: process.pid, startTicks: processStartTicks(process.pid) };
+  const notify = (record: SupervisorRecord) => {
+    if (notifyFd === null) return;
+    try {
+      writeSync(notifyFd, `${JSON.stringify(record)}\n`);
+      closeSync(notifyFd);
+    } catch {
+      // the driver is gone: a later one finds the record file
+    }
+    notifyFd = null;
+  };
+  writeAtomically(spec.recordFile, JSON.stringify({ key: spec.key, supervisor: self, command: null, startedAt } satisfies SupervisorRecord));
+  const outcome = (fields: Partial<SupervisorOutcome>) => {
+    const endedAt = Date.now();
+    const full: SupervisorOutcome = {
+      key: spec.key, exitCode: null, signal: null, timedOut: false, startedAt, endedAt, durationMs: endedAt - startedAt,
+      stdoutBytes: sizeOf(spec.stdoutFile), stderrBytes: spec.stderrFile === spec.stdoutFile ? 0 : sizeOf(spec.stderrFile), startError: null, ...fields,
+    };
+    writeAtomically(spec.outcomeFile, `${JSON.stringify(full)}\n`);
+  };
+  mkdirSync(dirname(spec.stdoutFile), { recursive: true });
+  mkdirSync(dirname(spec.stderrFile), { recursive: true });
+  const out = openSync(spec.stdoutFile, 'w');
+  const err = spec.stderrFile === spec.stdoutFile ? out : openSync(spec.stderrFile, 'w');
+  const [program, ...args] = spec.argv;
+  const child = spawn(program!, args, { cwd: spec.cwd, env: process.env, detached: true, shell: false, stdio: ['ignore', out, err] });
+  for (const fd of new Set([out, err])) closeSync(fd);
+  child.once('error', (error: NodeJS.ErrnoException) => {
+    if (child.pid !== undefined) return;
+    outcome({ startError: { code: error.code ?? null, message: error.message } });
+    notify({ key: spec.key, supervisor: self, command: null, startedAt });
+    process.exit(0);
+  });
+  if (child.pid === undefined) return;
+  const pgid = child.pid;
+  const record: SupervisorRecord = { key: spec.key, supervisor: self, command: { pid: child.pid, pgid, startTicks: processStartTicks(child.pid) }, startedAt };
+  writeAtomically(spec.recordFile, JSON.stringify(record));
+  notify(record);
+  supervise(spec, pgid, child, outcome);
+}
+
+function supervise(spec: SupervisorSpec, pgid: number, child: ReturnType<typeof spawn>, outcome: (fields: Partial<SupervisorOutcome>) => void): void {
+  let timedOut = false;
+  let stopping = false;
+  let killTimer: NodeJS.Timeout | undefined;
+  const stop = (reason: 'timeout' | 'stop') => {
+    if (timedOut || stopping) return;
+    if (reason === 'timeout') timedOut = true;
+    else stopping = true;
+    signalGroup(pgid, 'SIGTERM');
+    killTimer = setTimeout(() => signalGroup(pgid, 'SIGKILL'), spec.graceMs);
+  };
+  const timeout = spec.timeoutMs === null ? undefined : setTimeout(() => stop('timeout'), Math.min(spec.timeoutMs, MAX_TIMER_MS));
+  process.on('SIGTERM', () => stop('stop'));
+  process.on('SIGINT', () => stop('stop'));
+  process.on('SIGHUP', () => {});
+  child.once('exit', (exitCode, signal) => {
+    clearTimeout(timeout);
+    clearTimeout(killTimer);
+    // the leader is gone; what it left behind in its group must not outlive the command
+    signalGroup(pgid, 'SIGKILL');
+    void groupGone(pgid).then(() => {
+      // stopped by the driver (Ctrl+C): no outcome, the effect is not done and a later drive runs it again
+      if (!stopping) outcome({ exitCode, signal, timedOut });
+      process.exit(0);
+    });
+  });
+}
+
+// run only as the entry point (`node supervisor.js SPEC [FD]`), never when imported
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const [specFile, notify] = process.argv.slice(2);
+  if (specFile) main(specFile, notify === undefined ? null : Number(notify));
+}
