@@ -31,7 +31,7 @@ export interface SupervisorSpec {
   outcomeFile: string;
 }
 
-/** Written when the command has been spawned (and first, without `command`, when the supervisor begins). */
+/** Written when the command has been spawned (`command` null: it could not be started). */
 export interface SupervisorRecord {
   key: string;
   supervisor: { pid: number; startTicks: number | null };
@@ -57,18 +57,23 @@ export interface SupervisorOutcome {
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const GROUP_GONE_MS = 2000;
 
-/** Write `text` to `file` so that a reader sees the old content or all of the new, even after a crash. */
-export function writeAtomically(file: string, text: string): void {
+/**
+ * Write `text` to `file` so that a reader sees the old content or all of the
+ * new; with `durable`, also after the machine goes down (fsync of the file
+ * and of its folder).
+ */
+export function writeAtomically(file: string, text: string, durable = true): void {
   mkdirSync(dirname(file), { recursive: true });
   const temporary = `${file}.tmp-${process.pid}`;
   const fd = openSync(temporary, 'w');
   try {
     writeSync(fd, text);
-    fsyncSync(fd);
+    if (durable) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
   renameSync(temporary, file);
+  if (!durable) return;
   const dir = openSync(dirname(file), 'r');
   try {
     fsyncSync(dir);
@@ -114,7 +119,6 @@ function main(specFile: string, notifyFd: number | null): void {
     }
     notifyFd = null;
   };
-  writeAtomically(spec.recordFile, JSON.stringify({ key: spec.key, supervisor: self, command: null, startedAt } satisfies SupervisorRecord));
   const outcome = (fields: Partial<SupervisorOutcome>) => {
     const endedAt = Date.now();
     const full: SupervisorOutcome = {
@@ -139,7 +143,8 @@ function main(specFile: string, notifyFd: number | null): void {
   if (child.pid === undefined) return;
   const pgid = child.pid;
   const record: SupervisorRecord = { key: spec.key, supervisor: self, command: { pid: child.pid, pgid, startTicks: processStartTicks(child.pid) }, startedAt };
-  writeAtomically(spec.recordFile, JSON.stringify(record));
+  // not fsynced: after a machine crash the processes it names are gone anyway; a later driver finds a live supervisor by its environment
+  writeAtomically(spec.recordFile, JSON.stringify(record), false);
   notify(record);
   supervise(spec, pgid, child, outcome);
 }
