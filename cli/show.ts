@@ -110,7 +110,8 @@ function printRun(io: Io, d: RunDetail, options: ShowOptions): void {
   io.out('steps\n');
   for (const s of d.steps) {
     const status = s.result === 'failed' ? paint(io, 31, 'failed') : s.result === 'unfinished' ? paint(io, 33, 'unfinished') : 'completed';
-    io.out(`  ${`${s.effect}${s.attempt > 1 ? ` #${s.attempt}` : ''}`.padEnd(20)} ${status.padEnd(io.color ? 19 : 10)} ${duration(s.durationMs).padStart(9)}${s.error ? `  ${s.error}` : ''}\n`);
+    const collected = s.adopted ? `  (collected after a driver change: ${s.adopted === 'running' ? 'still running' : 'already finished'})` : '';
+    io.out(`  ${`${s.effect}${s.attempt > 1 ? ` #${s.attempt}` : ''}`.padEnd(20)} ${status.padEnd(io.color ? 19 : 10)} ${duration(s.durationMs).padStart(9)}${s.error ? `  ${s.error}` : ''}${collected}\n`);
   }
   for (const e of d.stderr) io.out(`stderr of ${where(e.file)} (last ${e.lines.length} lines)\n${e.lines.map((l) => `  | ${l}\n`).join('')}`);
   if (d.agent) io.out(`agent     exit ${d.agent.exitCode ?? 'none'}${d.agent.timedOut ? ' (timed out)' : ''} · ${duration(d.agent.durationMs)} · ${usd(d.agent.costUsd)} · ${tokens(d.agent.tokens)} (last attempt)\n`);

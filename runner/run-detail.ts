@@ -21,6 +21,8 @@ export interface RunStep {
   error: string | null;
   /** For a command: the process group it ran in. */
   pid: number | null;
+  /** Set when a later driver collected the command an earlier one started: still running, or finished. */
+  adopted: 'running' | 'finished' | null;
 }
 
 /** A file of the run's directory and whether it is there. */
@@ -77,10 +79,16 @@ function stepsOf(rows: readonly StoredRow[]): RunStep[] {
   const steps: RunStep[] = [];
   let entered = rows[0]!;
   let pid: number | null = null;
+  let adopted: RunStep['adopted'] = null;
   for (const row of rows.slice(1)) {
     const { event } = row;
     if (isEvent(event, 'effect.started')) {
       pid = event.data.pgid ?? event.data.pid ?? null;
+      continue;
+    }
+    if (isEvent(event, 'effect.adopted')) {
+      adopted = event.data.state;
+      pid = event.data.pgid ?? pid;
       continue;
     }
     if (isEvent(event, 'effect.completed') || isEvent(event, 'effect.failed')) {
@@ -88,15 +96,16 @@ function stepsOf(rows: readonly StoredRow[]): RunStep[] {
       steps.push({
         effect: event.data.effect, attempt: event.data.attempt, state: String(entered.state), startedAt: entered.at, endedAt: row.at,
         durationMs: Math.max(0, Date.parse(row.at) - Date.parse(entered.at)), result: failed ? 'failed' : 'completed',
-        error: isEvent(event, 'effect.failed') ? event.data.error.message : null, pid,
+        error: isEvent(event, 'effect.failed') ? event.data.error.message : null, pid, adopted,
       });
     }
     pid = null;
+    adopted = null;
     entered = row;
   }
   const current = String(entered.state);
   const effect = RUNNING_EFFECT.get(current);
-  if (effect) steps.push({ effect, attempt: (entered.context as RunContext).attempt, state: current, startedAt: entered.at, endedAt: null, durationMs: null, result: 'unfinished', error: null, pid });
+  if (effect) steps.push({ effect, attempt: (entered.context as RunContext).attempt, state: current, startedAt: entered.at, endedAt: null, durationMs: null, result: 'unfinished', error: null, pid, adopted });
   return steps;
 }
 

@@ -103,4 +103,4 @@ export interface ChildFinished { type: string; data: { child: string; outcome: C
 export interface ChildRetried { type: string; data: { child: string } }
 
 /** The events the engine writes (the notices under the names their machines declare). */
-export type EngineEvent = ActorCreated | EffectStarted | EffectCompleted | EffectFailed | TimerElapsed;
+export type EngineEvent = ActorCreated | EffectStarted | EffectAdopted | EffectCompleted | EffectFailed | TimerElapsed;

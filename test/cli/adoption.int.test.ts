@@ -44,6 +44,8 @@ describe('a driver that dies leaves its commands running, and the next one colle
     expect(adopted).toMatchObject([{ stream: 'exp-1/T0/a/1', data: { effect: 'runAgent', command: 'agent', state: 'running' } }]);
     const result = JSON.parse(readFileSync(join(s.results, 'exp-1', 'T0', 'a', 'run-01', 'result.json'), 'utf8'));
     expect(result).toMatchObject({ passed: false, score: 0.5, agent: { exitCode: 0, tokens: 101 } });
+    const shown = await s.run('show', 'exp-1', 'T0/a/1');
+    expect(shown.stdout).toMatch(/runAgent\s+completed .*\(collected after a driver change: still running\)/);
   }, 60_000);
 
   it('an agent that finished while no driver ran is taken from its recorded outcome: not run again', async () => {
@@ -81,7 +83,9 @@ describe('a driver that dies leaves its commands running, and the next one colle
     await driver.result;
     // the supervisor stops the whole group at the timeout (+ the 2 s grace at most), with nobody else watching
     await until(() => (isAlive(agent.pid) ? undefined : true), 10_000, 'the agent to be stopped');
-    const outcome = JSON.parse(readFileSync(join(s.results, 'exp-1', 'T0', 'a', 'run-01', 'agent', 'command.outcome.json'), 'utf8'));
+    const file = join(s.results, 'exp-1', 'T0', 'a', 'run-01', 'agent', 'command.outcome.json');
+    await until(() => (existsSync(file) ? true : undefined), 10_000, 'the supervisor to write the outcome');
+    const outcome = JSON.parse(readFileSync(file, 'utf8'));
     expect(outcome).toMatchObject({ timedOut: true, exitCode: null, signal: 'SIGTERM' });
     expect(outcome.durationMs).toBeGreaterThanOrEqual(1000);
     expect(outcome.durationMs).toBeLessThan(5000);

@@ -115,19 +115,25 @@ async function stormed(results: string, config: string, counter: string, random:
     const args = ['--results-dir', results, 'run', config];
     const child = wrap ? startRaw(wrap(args), counter) : startCli(args, { env: env(counter) });
     if (storm.kills >= limit) {
-      const last = await child.result;
-      expect(last.code, last.stderr).toBe(0);
+      await expectCompleted(await child.result, results);
       return storm;
     }
     const ended = await Promise.race([child.result, sleep(60 + random() * 900)]);
     if (ended) {
-      expect(ended.code, ended.stderr).toBe(0);
+      await expectCompleted(ended, results);
       return storm;
     }
     await kill(child);
     storm.kills += 1;
     for (const m of moments(results, counter)) storm.moments.set(m, (storm.moments.get(m) ?? 0) + 1);
   }
+}
+
+/** The drive completed; if not, say why each run that did not pass did not. */
+async function expectCompleted(result: { code: number | null; stderr: string }, results: string): Promise<void> {
+  if (result.code === 0) return;
+  const failed = await cli(['--results-dir', results, 'report', 'exp-1', '--failed']);
+  expect(result.code, `${result.stderr}\n${failed.stdout}`).toBe(0);
 }
 
 function startRaw(argv: string[], counter: string): ReturnType<typeof startCli> {
