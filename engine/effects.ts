@@ -60,6 +60,20 @@ export class EffectFailure extends ExpctlError {
   }
 }
 
+/** The `effect.started` event of a command an effect started (recorded before waiting for it). */
+export function startedEvent(request: EffectRequest, command: StartedCommand): AnyEvent {
+  const data = {
+    effect: request.effect,
+    attempt: request.attempt,
+    key: request.key,
+    ...(command.pid !== undefined ? { pid: command.pid } : {}),
+    ...(command.pgid !== undefined ? { pgid: command.pgid } : {}),
+    ...(command.startTicks != null ? { startTicks: command.startTicks } : {}),
+    ...(command.command ? { command: command.command } : {}),
+  };
+  return { type: 'effect.started', data };
+}
+
 /** The latest `effect.completed` output of `effect` in a stream's rows, if any. */
 export function outputOf<T = unknown>(rows: readonly StoredRow[], effect: string): T | undefined {
   for (let i = rows.length - 1; i >= 0; i--) {

@@ -1,5 +1,6 @@
 import type { AnyEvent, Cause, EventStore, StateValue, StoredRow } from '../store/types.js';
-import { EffectFailure, type EffectContext, type EffectHandler, type SpawnSpec, type StartedCommand } from './effects.js';
+import { EffectFailure, startedEvent, type EffectContext, type EffectHandler, type SpawnSpec, type StartedCommand } from './effects.js';
+import { Checkpointer, type CheckpointStart } from './checkpoint.js';
 import type { Registry } from './registry.js';
 import type { ReplayedActor } from './replay.js';
 import { sameState, stateName } from './snapshot.js';
@@ -55,6 +56,8 @@ export interface RuntimeOptions {
   backoffMs?: (failures: number) => number;
   clock?: () => number;
   observer?: RuntimeObserver;
+  /** Record checkpoints (O(tail) resume), from the position the load checked; none without. */
+  checkpoints?: CheckpointStart;
 }
 
 type Work = { kind: 'event'; stream: string; event: AnyEvent; cause: Cause } | { kind: 'create'; spec: SpawnSpec; parent: string | null; cause: Cause };
@@ -78,10 +81,23 @@ export class Runtime {
   private readonly clock: () => number;
   /** Effects held during the commit (or resumeEffects) in progress, for `react`. */
   private heldNow: EffectRequest[] = [];
+  private readonly checkpointer: Checkpointer | null;
 
   constructor(private readonly options: RuntimeOptions, actors: Map<string, ReplayedActor> = new Map()) {
     this.actors = actors;
     this.clock = options.clock ?? Date.now;
+    this.checkpointer = options.checkpoints ? new Checkpointer(options.store, options.experiment, options.checkpoints) : null;
+  }
+
+  /** Record a checkpoint now (the end of a drive) if there is anything new to vouch for; a log that refuses it stops the runtime. */
+  checkpoint(): void {
+    if (this.fatal || !this.checkpointer) return;
+    try {
+      this.checkpointer.write(this.actors);
+    } catch (error) {
+      this.fail(error);
+      throw error;
+    }
   }
 
   get stopping(): boolean {
@@ -156,6 +172,8 @@ export class Runtime {
       throw error;
     }
     for (const [stream, actor] of staged) this.actors.set(stream, actor);
+    this.checkpointer?.committed(rows);
+    if (this.checkpointer?.due) this.checkpoint();
     const committed = rows.map((row, i) => ({ row, before: steps[i]!.before }));
     this.options.observer?.committed?.(committed, this.actors);
     for (const { stream, step } of steps) {
@@ -260,18 +278,7 @@ export class Runtime {
       signal,
       store: this.options.store,
       history: () => this.options.store.readStream(request.stream),
-      recordStart: (command: StartedCommand) => {
-        const data = {
-          effect: request.effect,
-          attempt: request.attempt,
-          key: request.key,
-          ...(command.pid !== undefined ? { pid: command.pid } : {}),
-          ...(command.pgid !== undefined ? { pgid: command.pgid } : {}),
-          ...(command.startTicks != null ? { startTicks: command.startTicks } : {}),
-          ...(command.command ? { command: command.command } : {}),
-        };
-        this.commit([{ kind: 'event', stream: request.stream, event: { type: 'effect.started', data }, cause: 'effect' }]);
-      },
+      recordStart: (command: StartedCommand) => void this.commit([{ kind: 'event', stream: request.stream, event: startedEvent(request, command), cause: 'effect' }]),
     };
   }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { isFinal, Runtime, sameState, stateMeta, type Committed, type Decision, type EffectHandler, type EffectRequest, type MachineChange, type Registry, type ReplayedActor } from '../engine/index.js';
+import { GENESIS, isFinal, Runtime, sameState, stateMeta, type CheckpointStart, type Committed, type Decision, type EffectHandler, type EffectRequest, type MachineChange, type Registry, type ReplayedActor } from '../engine/index.js';
 import { contextOf } from '../machines/index.js';
 import type { Lease } from '../store/types.js';
 import { ExperimentFailedError, InterruptedError, NothingToRedoError } from './errors.js';
@@ -84,6 +84,8 @@ interface Drive {
   collaborators: Collaborators;
   registry: Registry;
   upgraded: MachineChange[];
+  /** Where this drive's checkpoints continue from (docs/design.md §3). */
+  checkpoints: CheckpointStart;
 }
 
 /**
@@ -101,7 +103,8 @@ export async function driveExperiment(request: ExperimentRequest): Promise<Exper
   const replayed = start.isNew ? null : loadVerified(request.store, start.key, registry);
   const replayMs = replayed ? performance.now() - loading : null;
   const session = sessionFor(request, start, replayed?.actors ?? new Map());
-  const drive: Drive = { request, start, session, collaborators, registry, upgraded: replayed?.machineChanges ?? [], holds: request.until ? createHolds(request.until) : null };
+  const checkpoints = replayed ? { checked: replayed.checked, changed: replayed.changed } : { checked: GENESIS, changed: [] };
+  const drive: Drive = { request, start, session, collaborators, registry, upgraded: replayed?.machineChanges ?? [], holds: request.until ? createHolds(request.until) : null, checkpoints };
   const experiment = session.actors.get(start.key);
   if (experiment && isFinal(experiment.snapshot) && !request.from && start.added.length === 0) return outcomeOf(session, { alreadyComplete: true });
   return leased(drive, async (runtime, takenOver, lost) => {
@@ -147,13 +150,28 @@ async function leased<T>(drive: Drive, work: (runtime: Runtime, takenOver: Lease
   const onAbort = () => void runtime.stop(request.signal!.reason);
   request.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    return await work(runtime, takenOver, () => {
+    runtime.checkpoint(); // what the load checked in full (or after the last checkpoint) is vouched for at once
+    const result = await work(runtime, takenOver, () => {
       if (lostWith) throw lostWith;
     });
+    if (!lostWith) runtime.checkpoint(); // the next resume starts here
+    return result;
+  } catch (error) {
+    if (!lostWith) tryCheckpoint(runtime);
+    throw error;
   } finally {
     clearInterval(heartbeat);
     request.signal?.removeEventListener('abort', onAbort);
     request.store.releaseLease(session.key, holder.id);
+  }
+}
+
+/** A drive that ends in an error still leaves a checkpoint where it can (a log that refuses one has its own error already). */
+function tryCheckpoint(runtime: Runtime): void {
+  try {
+    runtime.checkpoint();
+  } catch {
+    // the drive's own error is the one to report
   }
 }
 
@@ -180,7 +198,8 @@ function outcomeOf(session: Session, { alreadyComplete = false, held = 0, resets
   return { key: session.key, state, dir: session.paths.dir, alreadyComplete, held, resets, summary: outcomeSummary(session) };
 }
 
-function createRuntime({ request, session, collaborators: c, registry, holds }: Drive): Runtime {
+function createRuntime(drive: Drive): Runtime {
+  const { request, session, collaborators: c, registry, holds } = drive;
   const backoff = session.config.retries.backoffSeconds * 1000;
   const watchers = request.watchers ?? [];
   const runtime: Runtime = new Runtime(
@@ -195,6 +214,7 @@ function createRuntime({ request, session, collaborators: c, registry, holds }: 
       backoffMs: (failures) => Math.min(60_000, backoff * 2 ** (failures - 1)),
       observer: { committed: (rows, actors) => watchers.forEach((w) => w.rows?.(rows, actors)) },
       react: (committed) => decide(committed, runtime, session, c.execution, holds),
+      checkpoints: drive.checkpoints,
     },
     session.actors as Map<string, ReplayedActor>,
   );

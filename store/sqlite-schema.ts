@@ -1,11 +1,15 @@
 /** Marks a SQLite file as an expctl log ("expc"), so a foreign database is never written to. */
 export const APPLICATION_ID = 0x65787063;
-/** Version of the table layout below; a newer file is refused rather than misread. */
-export const STORE_SCHEMA_VERSION = 1;
+/**
+ * Version of the table layout below; a newer file is refused rather than misread.
+ * 1: events, heads, leases, snapshots. 2: + events_by_schema, checkpoints (MIGRATIONS[1]).
+ */
+export const STORE_SCHEMA_VERSION = 2;
 
+/** The tables every log has, whatever its layout version (a log of version 1 has no checkpoints yet). */
 export const REQUIRED_TABLES = ['events', 'heads', 'leases', 'snapshots'] as const;
 
-export const CREATE_SCHEMA = `
+const VERSION_1 = `
 CREATE TABLE IF NOT EXISTS events (
   seq           INTEGER PRIMARY KEY AUTOINCREMENT,
   experiment    TEXT    NOT NULL,
@@ -57,3 +61,32 @@ CREATE TABLE IF NOT EXISTS snapshots (
   PRIMARY KEY (stream, version)
 );
 `;
+
+/**
+ * Version 1 → 2. Only additions, so a log of version 1 reads as it is (every
+ * query works without them, a missing checkpoints table means no checkpoint);
+ * a log is brought to version 2 by the first write of an expctl that knows it,
+ * never by a read-only open.
+ */
+const VERSION_2 = `
+-- status refuses rows of a newer event schema: this finds them without reading every row
+CREATE INDEX IF NOT EXISTS events_by_schema ON events (experiment, schema);
+
+-- O(tail) resume (docs/design.md §3): the chain of an experiment up to row seq (rows rows, the
+-- last with hash hash) was checked, or written, by the driver that recorded this, with a
+-- snapshot of each of its streams as of that row
+CREATE TABLE IF NOT EXISTS checkpoints (
+  experiment TEXT    NOT NULL,
+  seq        INTEGER NOT NULL,
+  hash       TEXT    NOT NULL,
+  rows       INTEGER NOT NULL,
+  streams    INTEGER NOT NULL,
+  PRIMARY KEY (experiment, seq)
+);
+`;
+
+/** The schema of a new log. */
+export const CREATE_SCHEMA = VERSION_1 + VERSION_2;
+
+/** `MIGRATIONS[N]` brings a log from layout version N to N + 1. */
+export const MIGRATIONS: Readonly<Record<number, string>> = { 1: VERSION_2 };

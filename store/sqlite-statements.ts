@@ -1,0 +1,81 @@
+import type Database from 'better-sqlite3';
+import { CHAIN_COLUMNS, chainColumnsOf, chainRow, CHAIN_WIDTH, STREAM_OR_BELOW, streamRange } from './sqlite-sql.js';
+import type { Checkpoint, ResumeBase, StoredSnapshot } from './types.js';
+
+type Named<K extends string> = Record<K, Database.Statement>;
+
+/** The prepared statements of every log (layout version 1 and later). */
+export function prepareStatements(db: Database.Database): Named<StatementName> {
+  const q = (sql: string) => db.prepare(sql);
+  const latestOfStreams = `SELECT stream, MAX(version) AS version, MIN(seq) AS first FROM events WHERE ${STREAM_OR_BELOW()}`;
+  return {
+    dataVersion: q('PRAGMA data_version').pluck(),
+    insert: q(`INSERT INTO events (${CHAIN_COLUMNS.replace('seq, ', '')}) VALUES (${Array(CHAIN_WIDTH - 1).fill('?').join(', ')})`),
+    head: q('SELECT * FROM heads WHERE experiment = ?'),
+    heads: q('SELECT * FROM heads ORDER BY experiment'),
+    newHead: q('INSERT INTO heads (experiment, rows, head_seq, head_hash) VALUES (?, ?, ?, ?)'),
+    moveHead: q('UPDATE heads SET rows = rows + ?, head_seq = ?, head_hash = ? WHERE experiment = ?'),
+    version: q('SELECT version FROM events WHERE stream = ? ORDER BY version DESC LIMIT 1'),
+    stream: q(`SELECT ${CHAIN_COLUMNS} FROM events WHERE stream = ? AND version BETWEEN ? AND ? ORDER BY version`).raw(),
+    states: q('SELECT seq, stream, version, type, schema, at, machine, state, context FROM events WHERE experiment = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?'),
+    // answered by events_by_schema where the log has it (layout 2); a scan of the experiment's rows otherwise
+    newerSchema: q('SELECT seq, stream, version, schema FROM events WHERE experiment = ? AND schema > ? AND seq <= ? ORDER BY seq LIMIT 1'),
+    latest: q(`SELECT e.stream, e.version, e.seq, e.machine, e.state, e.context FROM (${latestOfStreams} AND seq <= ? GROUP BY stream) last
+      JOIN events e ON e.stream = last.stream AND e.version = last.version ORDER BY last.first`),
+    count: q('SELECT COUNT(*) AS n FROM events WHERE experiment = ? AND seq <= ?'),
+    streams: q(`SELECT last.stream, last.version, f.machine FROM (${latestOfStreams} GROUP BY stream) last
+      LEFT JOIN events f ON f.stream = last.stream AND f.version = 1 ORDER BY last.first`),
+    rowAt: q('SELECT hash FROM events WHERE seq = ? AND experiment = ?'),
+    lease: q('SELECT * FROM leases WHERE experiment = ?'),
+    putLease: q('INSERT OR REPLACE INTO leases (experiment, holder, pid, host, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)'),
+    beat: q('UPDATE leases SET heartbeat_at = ? WHERE experiment = ? AND holder = ?'),
+    release: q('DELETE FROM leases WHERE experiment = ? AND holder = ?'),
+    snapshots: q(`SELECT stream, version, machine, state, context, snapshot_hash FROM snapshots WHERE ${STREAM_OR_BELOW()} ORDER BY stream, version`).raw(),
+  };
+}
+
+type StatementName = 'dataVersion' | 'insert' | 'head' | 'heads' | 'newHead' | 'moveHead' | 'version' | 'stream' | 'states' | 'newerSchema' | 'latest'
+  | 'count' | 'streams' | 'rowAt' | 'lease' | 'putLease' | 'beat' | 'release' | 'snapshots';
+export type Statements = Named<StatementName>;
+
+/** The statements that need the checkpoints table (layout version 2). */
+export function prepareCheckpointStatements(db: Database.Database): CheckpointStatements {
+  const q = (sql: string) => db.prepare(sql);
+  return {
+    putSnapshot: q('INSERT OR REPLACE INTO snapshots (stream, version, machine, state, context, snapshot_hash) VALUES (?, ?, ?, ?, ?, ?)'),
+    dropOlderSnapshots: q('DELETE FROM snapshots WHERE stream = ? AND version < ?'),
+    putCheckpoint: q('INSERT OR REPLACE INTO checkpoints (experiment, seq, hash, rows, streams) VALUES (?, ?, ?, ?, ?)'),
+    checkpoints: q('SELECT experiment, seq, hash, rows, streams FROM checkpoints WHERE experiment = ? ORDER BY seq'),
+    latestCheckpoint: q('SELECT experiment, seq, hash, rows, streams FROM checkpoints WHERE experiment = ? ORDER BY seq DESC LIMIT 1'),
+    chainRowAt: q(`SELECT ${CHAIN_COLUMNS} FROM events WHERE seq = ? AND experiment = ?`).raw(),
+    resumeSnapshots: q(`SELECT s.stream, s.version, s.machine, s.state, s.context, s.snapshot_hash, ${chainColumnsOf('e')}, ${chainColumnsOf('f')}, n.seq
+      FROM snapshots s
+      LEFT JOIN events e ON e.stream = s.stream AND e.version = s.version
+      LEFT JOIN events f ON f.stream = s.stream AND f.version = 1
+      LEFT JOIN events n ON n.stream = s.stream AND n.version = s.version + 1
+      WHERE ${STREAM_OR_BELOW('s.stream')} AND s.version = (SELECT MAX(t.version) FROM snapshots t WHERE t.stream = s.stream)
+      ORDER BY f.seq`).raw(),
+  };
+}
+
+export type CheckpointStatements = Named<'putSnapshot' | 'dropOlderSnapshots' | 'putCheckpoint' | 'checkpoints' | 'latestCheckpoint' | 'chainRowAt' | 'resumeSnapshots'>;
+
+export function toSnapshot(cells: readonly unknown[]): StoredSnapshot {
+  const [stream, version, machine, state, context, snapshotHash] = cells as [string, number, string, string, string, string];
+  return { stream, version, machine, state, context, snapshotHash };
+}
+
+/** The newest checkpoint of an experiment and what the log holds for it (nothing checked: the engine does). */
+export function resumeBaseOf(stmt: Statements, cp: CheckpointStatements, experiment: string): ResumeBase | null {
+  const checkpoint = cp.latestCheckpoint.get(experiment) as Checkpoint | undefined;
+  if (!checkpoint) return null;
+  const at = cp.chainRowAt.get(checkpoint.seq, experiment) as unknown[] | undefined;
+  const { n } = stmt.count.get(experiment, checkpoint.seq) as { n: number };
+  const snapshots = (cp.resumeSnapshots.all(...streamRange(experiment)) as unknown[][]).map((cells) => ({
+    snapshot: toSnapshot(cells),
+    row: chainRow(cells, 6),
+    first: chainRow(cells, 6 + CHAIN_WIDTH),
+    nextSeq: cells[6 + 2 * CHAIN_WIDTH] as number | null,
+  }));
+  return { checkpoint, row: at ? chainRow(at) : null, rows: n, snapshots };
+}
