@@ -4,7 +4,9 @@
  * diagrams draw them (engine/diagram.ts: one per transition and target,
  * identity (source, event, target), root-level ones with source `*`).
  *
- * Attribution, row by row (each row replayed and verified with applyRow):
+ * Attribution, row by row, from the state before the row as the stream's
+ * previous row records it (its state and context; nothing is replayed, so a
+ * big log is read fast; `verify` checks that the records replay):
  * - the row's event: the transitions XState selects for it in the state
  *   before the row (`machine.getTransitionData`, guards evaluated as the
  *   step did). A root-level transition is an edge from `*`, so it matches in
@@ -27,8 +29,7 @@ import { getInitialMicrosteps, getMicrosteps, getNextTransitions, type AnyMachin
 import type { EventStore, StoredRow } from '../store/types.js';
 import { isEvent } from './events.js';
 import { indexedGraph, type GraphTransition } from './graph.js';
-import type { Registry } from './registry.js';
-import { applyRow, type ReplayedActor } from './replay.js';
+import { lookupMachine, type RegisteredMachine, type Registry } from './registry.js';
 
 /** Where a transition was first taken. */
 export interface FirstTaken {
@@ -66,11 +67,17 @@ export interface MachineCoverage {
 
 /** The documented `coverage --json` object. */
 export interface CoverageReport {
-  /** The experiment keys (`id` or `id~N`) whose histories were replayed. */
+  /** The experiment keys (`id` or `id~N`) whose histories were read. */
   experiments: string[];
   rows: number;
   /** Every machine of the registry, in registry order. */
   machines: MachineCoverage[];
+}
+
+/** A stream's machine and latest row so far. */
+interface Recorded {
+  entry: RegisteredMachine;
+  row: StoredRow;
 }
 
 interface Tally {
@@ -88,9 +95,12 @@ export function transitionsTaken(machine: AnyStateMachine, before: AnyMachineSna
   const taken: GraphTransition[] = [];
   let steps: AnyMachineSnapshot[];
   if (before === null) {
+    if (!mayTakeEventless(machine, machine.root.initial?.target ?? [])) return { taken, unattributed: 0 };
     steps = getInitialMicrosteps(machine, input).map(([s]) => s);
   } else {
-    for (const t of machine.getTransitionData(before as never, event as never) as AnyTransitionDefinition[]) taken.push(...(edgesOf.get(t) ?? []));
+    const selected = machine.getTransitionData(before as never, event as never) as AnyTransitionDefinition[];
+    for (const t of selected) taken.push(...(edgesOf.get(t) ?? []));
+    if (!mayTakeEventless(machine, [...(before._nodes as AnyStateNode[]), ...selected.flatMap((t) => t.target ?? [])])) return { taken, unattributed: 0 };
     steps = [before, ...getMicrosteps(machine, before as never, event as never).map(([s]) => s as AnyMachineSnapshot)];
   }
   // steps[0] is the state the event met (or the initial state), steps[1] the event's microstep; the rest are eventless
@@ -101,6 +111,28 @@ export function transitionsTaken(machine: AnyStateMachine, before: AnyMachineSna
     else unattributed += 1;
   }
   return { taken, unattributed };
+}
+
+const eventlessNodes = new WeakMap<AnyStateMachine, AnyStateNode[]>();
+
+/**
+ * Whether an eventless transition can follow the step: some state with
+ * `always` transitions is among the states active before it, the targets it
+ * enters, or their ancestors and descendants (what can be active after it).
+ * When none is, the microsteps need not be computed (the costly part, which
+ * most rows do not need).
+ */
+function mayTakeEventless(machine: AnyStateMachine, states: readonly AnyStateNode[]): boolean {
+  let withAlways = eventlessNodes.get(machine);
+  if (!withAlways) {
+    withAlways = [...indexedGraph(machine).nodeOf.values()].filter((n) => (n.always?.length ?? 0) > 0);
+    eventlessNodes.set(machine, withAlways);
+  }
+  const within = (inner: AnyStateNode, outer: AnyStateNode) => {
+    for (let n: AnyStateNode | undefined = inner; n; n = n.parent) if (n === outer) return true;
+    return false;
+  };
+  return withAlways.some((e) => states.some((s) => within(e, s) || within(s, e)));
 }
 
 function eventlessTransition(from: AnyMachineSnapshot, to: AnyMachineSnapshot): AnyTransitionDefinition | null {
@@ -119,22 +151,24 @@ export class CoverageCollector {
     for (const id of registry.keys()) this.tallies.set(id, { actors: 0, unattributed: 0, taken: new Map() });
   }
 
-  /** Replay one experiment's log (verifying every row) and record what each step took. */
+  /** Read one experiment's log and record what each step took. */
   addExperiment(store: EventStore, experiment: string): this {
-    const actors = new Map<string, ReplayedActor>();
-    for (const row of store.readExperiment(experiment)) this.addRow(actors, row);
+    const streams = new Map<string, Recorded>();
+    for (const row of store.readExperiment(experiment)) this.addRow(streams, row);
     this.experiments.push(experiment);
     return this;
   }
 
-  /** One row: replays it into `actors` and records the transitions it took. */
-  addRow(actors: Map<string, ReplayedActor>, row: StoredRow): void {
-    const before = actors.get(row.stream);
-    const after = applyRow(this.registry, actors, row);
-    const tally = this.tallies.get(after.entry.id)!;
-    if (!before) tally.actors += 1;
-    const input = !before && isEvent(row.event, 'actor.created') ? row.event.data.input : undefined;
-    const { taken, unattributed } = transitionsTaken(after.entry.machine, before?.snapshot ?? null, row.event, input);
+  /** One row: the transitions it took from the state its stream's previous row records (`streams`: the latest of each). */
+  addRow(streams: Map<string, Recorded>, row: StoredRow): void {
+    const previous = streams.get(row.stream);
+    const entry = previous?.entry ?? lookupMachine(this.registry, row.machine, row.stream);
+    streams.set(row.stream, { entry, row });
+    const tally = this.tallies.get(entry.id)!;
+    if (!previous) tally.actors += 1;
+    const input = !previous && isEvent(row.event, 'actor.created') ? row.event.data.input : undefined;
+    const before = previous ? entry.machine.resolveState({ value: previous.row.state as never, context: previous.row.context as Record<string, unknown> }) : null;
+    const { taken, unattributed } = transitionsTaken(entry.machine, before, row.event, input);
     tally.unattributed += unattributed;
     for (const edge of taken) {
       const seen = tally.taken.get(edge.id);

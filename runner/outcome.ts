@@ -1,7 +1,7 @@
 import { isFinal, outputOf, stateMeta, type ReplayedActor } from '../engine/index.js';
 import { contextOf, RUN_COMPLETED, RUN_FAILED } from '../machines/index.js';
 import { childrenOf, localId } from './actor-tree.js';
-import { runSpendOf } from './finalization/recorded.js';
+import { runHistories, runSpendOf } from './finalization/recorded.js';
 import type { ExperimentLog } from './log.js';
 
 /**
@@ -27,9 +27,10 @@ export function outcomeSummary(scope: { key: string; store: ExperimentLog; actor
   const erroredRuns: OutcomeSummary['erroredRuns'] = [];
   const spend = { costUsd: null as number | null, tokens: null as number | null };
   const add = (a: number | null, b: number | null) => (b === null ? a : (a ?? 0) + b);
+  const histories = runHistories(scope.store, scope.key);
   for (const run of [...scope.actors.values()].filter((a) => a.entry.id === 'run')) {
     runs.total += 1;
-    const history = scope.store.readStream(run.stream);
+    const history = histories.get(run.stream) ?? [];
     const spent = runSpendOf(history);
     spend.costUsd = add(spend.costUsd, spent.costUsd);
     spend.tokens = add(spend.tokens, spent.tokens);

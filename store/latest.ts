@@ -1,7 +1,7 @@
 import { CorruptRowError } from './errors.js';
 import type { StateRow, StreamState } from './types.js';
 
-/** The latest row of a stream, with its state and context as stored (JSON text). */
+/** A row of a stream, with its state and context as stored (JSON text). */
 export interface LatestRow {
   stream: string;
   version: number;
@@ -19,15 +19,16 @@ const parseText = (row: { seq: number; stream: string; version: number }, text: 
   }
 };
 
-/** Parse a stream's latest state; a text that is not JSON is a corrupt row. */
-export function parseLatest(row: LatestRow): StreamState {
-  return { stream: row.stream, version: row.version, seq: row.seq, machine: row.machine, state: parseText(row, row.state, 'state') as StreamState['state'], context: parseText(row, row.context, 'context') };
+/** Parse a stream's latest state (`created`: its first row's time); a text that is not JSON is a corrupt row. */
+export function parseLatest(row: LatestRow & { created: string }): StreamState {
+  const { stream, version, seq, machine, created } = row;
+  return { stream, version, seq, machine, state: parseText(row, row.state, 'state') as StreamState['state'], context: parseText(row, row.context, 'context'), created };
 }
 
 /** A row's recorded state, as the read commands show it; rows of a newer event schema are refused (`current` is the codec's). */
 export function parseStateRow(row: LatestRow & { type: string; at: string; schema: number }, current: number): StateRow {
   if (row.schema > current) throw newerSchemaError(row, current);
-  const { state, context } = parseLatest(row);
+  const { state, context } = parseLatest({ ...row, created: '' });
   return { seq: row.seq, stream: row.stream, version: row.version, type: row.type, at: row.at, machine: row.machine, state, context };
 }
 

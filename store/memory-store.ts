@@ -93,7 +93,7 @@ class MemoryStore<E extends AnyEvent> implements EventStore<E> {
     const last = new Map<string, Record_>();
     for (const r of rows) last.set(r.raw.stream, r);
     return {
-      streams: [...last.values()].map((r) => parseLatest({ ...r.raw, seq: r.seq })),
+      streams: [...last.values()].map((r) => parseLatest({ ...r.raw, seq: r.seq, created: this.byStream.get(r.raw.stream)![0]!.raw.at })),
       rows: rows.length,
       lastSeq: rows.at(-1)?.seq ?? 0,
     };

@@ -23,6 +23,6 @@ function dataFieldIs(data: string, field: string, values: readonly string[]): bo
 export function selects(query: RowQuery, seq: number, raw: RawRow): boolean {
   if (seq < (query.fromSeq ?? 1) || seq > (query.toSeq ?? Number.MAX_SAFE_INTEGER)) return false;
   if (query.streams?.length && !query.streams.some((s) => under(raw.stream, s))) return false;
-  if (query.types?.length && !query.types.some((t) => (t.endsWith('.') ? raw.type.startsWith(t) : raw.type === t))) return false;
+  if (query.types?.length && !query.types.some((t) => (t.endsWith('*') ? raw.type.startsWith(t.slice(0, -1)) : raw.type === t))) return false;
   return !query.dataField || dataFieldIs(raw.data, query.dataField.field, query.dataField.values);
 }

@@ -59,8 +59,8 @@ export function rowQuerySql(query: RowQuery): { sql: string; params: unknown[] }
     for (const stream of query.streams) params.push(...streamRange(stream));
   }
   if (query.types && query.types.length > 0) {
-    where.push(`(${query.types.map((t) => (t.endsWith('.') ? '(type >= ? AND type < ?)' : 'type = ?')).join(' OR ')})`);
-    for (const type of query.types) params.push(...(type.endsWith('.') ? prefixRange(type) : [type]));
+    where.push(`(${query.types.map((t) => (t.endsWith('*') ? (t === '*' ? '1' : '(type >= ? AND type < ?)') : 'type = ?')).join(' OR ')})`);
+    for (const type of query.types) if (type !== '*') params.push(...(type.endsWith('*') ? prefixRange(type.slice(0, -1)) : [type]));
   }
   if (query.dataField) {
     const { field, values } = query.dataField;

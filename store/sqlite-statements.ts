@@ -20,8 +20,8 @@ export function prepareStatements(db: Database.Database): Named<StatementName> {
     states: q('SELECT seq, stream, version, type, schema, at, machine, state, context FROM events WHERE experiment = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?'),
     // answered by events_by_schema where the log has it (layout 2); a scan of the experiment's rows otherwise
     newerSchema: q('SELECT seq, stream, version, schema FROM events WHERE experiment = ? AND schema > ? AND seq <= ? ORDER BY seq LIMIT 1'),
-    latest: q(`SELECT e.stream, e.version, e.seq, e.machine, e.state, e.context FROM (${latestOfStreams} AND seq <= ? GROUP BY stream) last
-      JOIN events e ON e.stream = last.stream AND e.version = last.version ORDER BY last.first`),
+    latest: q(`SELECT e.stream, e.version, e.seq, e.machine, e.state, e.context, f.at AS created FROM (${latestOfStreams} AND seq <= ? GROUP BY stream) last
+      JOIN events e ON e.stream = last.stream AND e.version = last.version JOIN events f ON f.seq = last.first ORDER BY last.first`),
     count: q('SELECT COUNT(*) AS n FROM events WHERE experiment = ? AND seq <= ?'),
     streams: q(`SELECT last.stream, last.version, f.machine FROM (${latestOfStreams} GROUP BY stream) last
       LEFT JOIN events f ON f.stream = last.stream AND f.version = 1 ORDER BY last.first`),

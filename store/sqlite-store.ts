@@ -145,7 +145,7 @@ class SqliteStore<E extends AnyEvent> implements EventStore<E> {
   latestStates(experiment: string, toSeq = LAST): LatestStates {
     const newer = this.stmt.newerSchema.get(experiment, this.codec.version, toSeq) as { seq: number; stream: string; version: number; schema: number } | undefined;
     if (newer) throw newerSchemaError(newer, this.codec.version);
-    const records = this.stmt.latest.all(...streamRange(experiment), toSeq) as LatestRow[];
+    const records = this.stmt.latest.all(...streamRange(experiment), toSeq) as (LatestRow & { created: string })[];
     const { n } = this.stmt.count.get(experiment, toSeq) as { n: number };
     return { streams: records.map(parseLatest), rows: n, lastSeq: records.reduce((max, r) => Math.max(max, r.seq), 0) };
   }

@@ -88,6 +88,8 @@ export interface StreamState {
   machine: string;
   state: StateValue;
   context: unknown;
+  /** When the stream was created: the recorded time of its first row. */
+  created: string;
 }
 
 /** Every stream's latest state, and where the log stands (as of `toSeq`, or now). */
@@ -210,7 +212,7 @@ export interface StateRow {
 export interface RowQuery extends SeqRange {
   /** These streams and the streams below them (`exp/T0` matches `exp/T0/a/1`). */
   streams?: readonly string[];
-  /** Event types: exact, or a namespace ending in "." (`effect.` matches `effect.failed`). */
+  /** Event types: exact, or a prefix ending in "*" (`effect.*` matches `effect.failed`). */
   types?: readonly string[];
   /** Only rows whose event data has this top-level field equal to one of these strings. */
   dataField?: { field: string; values: readonly string[] };

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExpctlError } from '../../util/errors.js';
-import type { ViewerData } from './data.js';
+import type { ViewerChunk, ViewerData } from './data.js';
 import type { StateKind } from './layout.js';
 import { escapeHtml } from './render.js';
 
@@ -101,9 +101,13 @@ svg .start { fill: #0f172a; stroke: #0f172a; }
 /** Embed JSON in a script element: `<` escaped so no `</script>` or `<!--` can end it early. */
 const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 
-/** The whole self-contained page for the viewer's data. */
-export function viewerPage(data: ViewerData): string {
-  const last = Math.max(0, data.rows.length - 1);
+/**
+ * The whole self-contained page for the viewer's data. The rows go in chunks,
+ * each its own JSON script element: the browser does not parse them as it
+ * loads the page, and the page decodes one only when the slider reaches it.
+ */
+export function viewerPage(data: ViewerData, chunks: readonly ViewerChunk[]): string {
+  const last = Math.max(0, data.rows - 1);
   const kinds: StateKind[] = ['not_started', 'working', 'waiting', 'rate_limited', 'interrupted', 'failed', 'completed'];
   const code = clientScript();
   return `<!doctype html>
@@ -118,7 +122,7 @@ export function viewerPage(data: ViewerData): string {
 <header>
   <h1>${escapeHtml(data.experiment)}</h1>
   <span>state <span id="exp-state" class="pill"></span></span>
-  <span class="muted">${data.rows.length} rows (seq ${data.rows[0]?.seq ?? '–'} … ${data.rows.at(-1)?.seq ?? '–'})</span>
+  <span class="muted">${data.rows} rows (seq ${data.firstSeq ?? '–'} … ${data.lastSeq ?? '–'})</span>
   <span id="runs" class="muted"></span>
 </header>
 <section id="controls">
@@ -131,7 +135,7 @@ export function viewerPage(data: ViewerData): string {
     <button id="play">▶ play</button>
     <label title="select the actor of the current row"><input type="checkbox" id="follow"> follow</label>
   </div>
-  <div id="row">row <b id="pos"></b>/${data.rows.length} · seq <b id="seq"></b> · <span id="row-at"></span> · <b id="row-stream"></b> · <span id="row-type"></span> → <b id="row-state"></b></div>
+  <div id="row">row <b id="pos"></b>/${data.rows} · seq <b id="seq"></b> · <span id="row-at"></span> · <b id="row-stream"></b> · <span id="row-type"></span> → <b id="row-state"></b></div>
 </section>
 <main>
   <div>
@@ -154,6 +158,7 @@ export function viewerPage(data: ViewerData): string {
   </section>
 </main>
 <script type="application/json" id="viewer-data">${scriptJson(data)}</script>
+${chunks.map((chunk, i) => `<script type="application/json" id="viewer-rows-${i}">${scriptJson(chunk)}</script>`).join('\n')}
 <script>
 ${code}
 </script>

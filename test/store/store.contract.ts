@@ -362,7 +362,8 @@ export function storeContract(name: string, makeStore: (env: ContractEnv) => Eve
       expect(read({ streams: ['exp/T0/s1'] })).toEqual(all.filter((r) => r.includes(':T0/s1/')));
       expect(read({ streams: ['exp/T0/s1/1', 'exp/T1'] })).toEqual(all.filter((r) => r.includes(':T0/s1/') || r.includes(':T1/')));
       expect(read({ types: ['actor.created'] })).toEqual(all.filter((r) => r.endsWith('actor.created')));
-      expect(read({ types: ['effect.'] })).toEqual(all.filter((r) => r.includes('effect.')));
+      expect(read({ types: ['effect.*'] })).toEqual(all.filter((r) => r.includes('effect.')));
+      expect(read({ types: ['eff*', 'actor.created'] })).toEqual(all);
       expect(read({ types: ['effect'] })).toEqual([]);
       expect(read({ dataField: { field: 'effect', values: ['createWorktree', 'applyResources'] } })).toEqual([all[2], all[3], all[6]]);
       expect(read({ newestFirst: true, limit: 4 })).toEqual(all.slice(-4).reverse());
