@@ -28,6 +28,8 @@ export const GENESIS: ChainPosition = { seq: 0, hash: GENESIS_HASH };
  */
 export class Checkpointer {
   private readonly changed: Set<string>;
+  /** The last row this driver appended to each stream changed since the last checkpoint. */
+  private readonly lastRows = new Map<string, StoredRow>();
   private position: ChainPosition | null;
   private since = 0;
   private readonly every: number;
@@ -45,7 +47,10 @@ export class Checkpointer {
       this.position = null; // another writer's rows: this driver cannot vouch for the chain any more
       return;
     }
-    for (const row of rows) this.changed.add(row.stream);
+    for (const row of rows) {
+      this.changed.add(row.stream);
+      this.lastRows.set(row.stream, row);
+    }
     const last = rows[rows.length - 1]!;
     this.position = { seq: last.seq, hash: last.hash };
     this.since += rows.length;
@@ -59,16 +64,26 @@ export class Checkpointer {
   write(actors: ReadonlyMap<string, ReplayedActor>): Checkpoint | null {
     const at = this.position;
     if (!at || at.seq === 0 || (this.changed.size === 0 && this.since === 0)) return null;
-    const snapshots = [...this.changed].map((stream) => snapshotOf(actors.get(stream)!));
+    const snapshots = [...this.changed].map((stream) => snapshotOf(actors.get(stream)!, this.lastRows.get(stream)));
     const checkpoint = this.store.saveCheckpoint(this.experiment, { ...at, streams: actors.size }, snapshots);
     this.changed.clear();
+    this.lastRows.clear();
     this.since = 0;
     return checkpoint;
   }
 }
 
-/** An actor's snapshot as stored: what its last row records, and the definition that computed or verified it. */
-export function snapshotOf(actor: ReplayedActor): StoredSnapshot {
-  const texts = snapshotTexts(actor.snapshot);
-  return { stream: actor.stream, version: actor.version, machine: actor.entry.ref, state: texts.state, context: texts.context, snapshotHash: texts.hash };
+/**
+ * An actor's snapshot as stored: what its last row records (that row's own
+ * texts and hashes when this driver wrote it; else those of its replayed
+ * snapshot, which the load checked are its row's), the definition that
+ * computed or verified it, and its creation.
+ */
+export function snapshotOf(actor: ReplayedActor, last?: StoredRow): StoredSnapshot {
+  if (last && last.version !== actor.version) throw new Error(`stream ${actor.stream} is at version ${actor.version}, its last row at ${last.version}; this is a bug`);
+  const texts = last ? { state: last.raw.state, context: last.raw.context, hash: last.snapshotHash } : snapshotTexts(actor.snapshot);
+  return {
+    stream: actor.stream, version: actor.version, machine: actor.entry.ref, recordedMachine: last?.machine ?? actor.recordedMachine,
+    state: texts.state, context: texts.context, snapshotHash: texts.hash, parent: actor.parent, createdSeq: actor.createdSeq, created: actor.created,
+  };
 }

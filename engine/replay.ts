@@ -13,8 +13,9 @@ export interface ReplayedActor {
   snapshot: AnyMachineSnapshot;
   version: number;
   parent: string | null;
-  /** When the actor was created: the recorded time (`at`) of its first row. */
+  /** When the actor was created: the recorded time (`at`) of its first row, and that row's seq (0 until it is appended). */
   created: string;
+  createdSeq: number;
   /** Machine reference recorded on the stream's latest row. */
   recordedMachine: string;
 }
@@ -69,7 +70,7 @@ export function applyRow(registry: Registry, actors: Map<string, ReplayedActor>,
     }
     const entry = lookupMachine(registry, row.machine, row.stream);
     const [snapshot] = initialTransition(entry.machine, row.event.data.input);
-    next = { stream: row.stream, entry, snapshot, version: 1, parent: row.event.data.parent, created: row.at, recordedMachine: row.machine };
+    next = { stream: row.stream, entry, snapshot, version: 1, parent: row.event.data.parent, created: row.at, createdSeq: row.seq, recordedMachine: row.machine };
   } else {
     if (row.version !== actor.version + 1) {
       throw new MalformedStreamError(row.stream, row.seq, `version ${row.version} follows version ${actor.version}`);

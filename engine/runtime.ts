@@ -171,6 +171,7 @@ export class Runtime {
       this.fail(error);
       throw error;
     }
+    for (const row of rows) if (row.version === 1) staged.get(row.stream)!.createdSeq = row.seq;
     for (const [stream, actor] of staged) this.actors.set(stream, actor);
     this.checkpointer?.committed(rows);
     if (this.checkpointer?.due) this.checkpoint();
@@ -203,7 +204,7 @@ export class Runtime {
       const entry = this.options.registry.get(machine);
       if (!entry) throw new Error(`no machine "${machine}" is registered`);
       const step = createStep(entry, stream, input, item.parent, { at, cause: item.cause });
-      return { stream, step, actor: { stream, entry, snapshot: step.snapshot, version: 1, parent: item.parent, created: at, recordedMachine: entry.ref } };
+      return { stream, step, actor: { stream, entry, snapshot: step.snapshot, version: 1, parent: item.parent, created: at, createdSeq: 0, recordedMachine: entry.ref } };
     }
     const current = staged.get(item.stream) ?? this.actors.get(item.stream);
     if (!current) throw new Error(`no actor ${item.stream}`);

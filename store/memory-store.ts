@@ -4,6 +4,7 @@ import { leaseDecision, systemLeaseEnvironment, type LeaseEnvironment } from './
 import { planImport } from './import-rows.js';
 import { newerSchemaError, parseLatest, parseStateRow } from './latest.js';
 import { selects } from './row-filter.js';
+import { moveDigest, snapshotRecordHash, snapshotsDigest } from './snapshot-digest.js';
 import { decodeRow, planAppend, type PlannedRow } from './rows.js';
 import type {
   AnyEvent, AppendRow, CheckpointAt, ChainRow, Checkpoint, EventStore, LatestStates, ExperimentHead, ImportedRow, Lease, LeaseAcquired, LeaseHolder, LeaseOptions,
@@ -144,8 +145,11 @@ class MemoryStore<E extends AnyEvent> implements EventStore<E> {
     if (row?.raw.experiment !== experiment || row.hash !== at.hash) {
       throw new InvalidAppendError(`a checkpoint of ${experiment} at seq ${at.seq} does not match the log: ${row?.raw.experiment === experiment ? 'that row has another hash' : 'it has no such row'}`);
     }
+    const previous = this.checks.get(experiment)?.at(-1)?.digest ?? snapshotsDigest(this.snapshots(experiment));
+    const removed = snapshots.flatMap((s) => { const old = this.snaps.get(s.stream); return old ? [snapshotRecordHash(old)] : []; });
     for (const snapshot of snapshots) this.snaps.set(snapshot.stream, { ...snapshot });
-    const checkpoint = { experiment, seq: at.seq, hash: at.hash, rows: this.rowsUpTo(experiment, at.seq), streams: at.streams };
+    const digest = moveDigest(previous, snapshots.map(snapshotRecordHash), removed);
+    const checkpoint = { experiment, seq: at.seq, hash: at.hash, rows: this.rowsUpTo(experiment, at.seq), streams: at.streams, digest };
     this.checks.set(experiment, [...(this.checks.get(experiment) ?? []).filter((c) => c.seq !== at.seq), checkpoint].sort((a, b) => a.seq - b.seq));
     return { ...checkpoint };
   }
@@ -162,14 +166,9 @@ class MemoryStore<E extends AnyEvent> implements EventStore<E> {
     const checkpoint = this.checks.get(experiment)?.at(-1);
     if (!checkpoint) return null;
     const at = this.rows[checkpoint.seq - 1];
-    const chain = (r: Record_ | undefined): ChainRow | null => (r ? { ...r.raw, seq: r.seq, prevHash: r.prevHash, hash: r.hash } : null);
-    const snapshots = this.snapshots(experiment).map((snapshot) => {
-      const list = this.byStream.get(snapshot.stream) ?? [];
-      const next = list.find((r) => r.raw.version === snapshot.version + 1);
-      return { snapshot, row: chain(list.find((r) => r.raw.version === snapshot.version)), first: chain(list.find((r) => r.raw.version === 1)), nextSeq: next?.seq ?? null };
-    });
-    snapshots.sort((a, b) => (a.first?.seq ?? 0) - (b.first?.seq ?? 0));
-    return { checkpoint: { ...checkpoint }, row: at?.raw.experiment === experiment ? chain(at) : null, rows: this.rowsUpTo(experiment, checkpoint.seq), snapshots };
+    const row: ChainRow | null = at?.raw.experiment === experiment ? { ...at.raw, seq: at.seq, prevHash: at.prevHash, hash: at.hash } : null;
+    const snapshots = this.snapshots(experiment).sort((a, b) => a.createdSeq - b.createdSeq);
+    return { checkpoint: { ...checkpoint }, row, rows: this.rowsUpTo(experiment, checkpoint.seq), snapshots };
   }
 
   private rowsUpTo(experiment: string, seq: number): number {

@@ -118,7 +118,7 @@ export function decodeRow<E extends AnyEvent>(seq: number, raw: RawRow, prevHash
 }
 
 /** A stored row's event, upcast and checked by `codec` (decodeRow without the state and context). */
-export function decodeEvent<E extends AnyEvent>(seq: number, raw: RawRow, codec: EventCodec<E>): E {
+export function decodeEvent<E extends AnyEvent>(seq: number, raw: Pick<RawRow, 'stream' | 'version' | 'type' | 'schema' | 'data'>, codec: EventCodec<E>): E {
   const fail = (problem: string): never => {
     throw new CorruptRowError(seq, raw.stream, raw.version, problem);
   };
@@ -142,7 +142,7 @@ export function decodeEvent<E extends AnyEvent>(seq: number, raw: RawRow, codec:
   return (checked as { event: E }).event;
 }
 
-function parseText(seq: number, raw: RawRow, text: string, field: string): unknown {
+function parseText(seq: number, raw: Pick<RawRow, 'stream' | 'version'>, text: string, field: string): unknown {
   try {
     return JSON.parse(text);
   } catch {

@@ -72,15 +72,25 @@ const VERSION_2 = `
 -- status refuses rows of a newer event schema: this finds them without reading every row
 CREATE INDEX IF NOT EXISTS events_by_schema ON events (experiment, schema);
 
+-- a snapshot also records the machine its row records, its stream's parent and creation (those of
+-- its first row), and the hash of the whole record (store/snapshot-digest.ts); a snapshot without
+-- them (of layout 1) is never used
+ALTER TABLE snapshots ADD COLUMN recorded_machine TEXT;
+ALTER TABLE snapshots ADD COLUMN parent TEXT;
+ALTER TABLE snapshots ADD COLUMN created_seq INTEGER;
+ALTER TABLE snapshots ADD COLUMN created TEXT;
+ALTER TABLE snapshots ADD COLUMN record_hash TEXT;
+
 -- O(tail) resume (docs/design.md §3): the chain of an experiment up to row seq (rows rows, the
--- last with hash hash) was checked, or written, by the driver that recorded this, with a
--- snapshot of each of its streams as of that row
+-- last with hash hash) was checked, or written, by the driver that recorded this, when each of
+-- its streams had a snapshot as of that row; digest sums the record hashes of those snapshots
 CREATE TABLE IF NOT EXISTS checkpoints (
   experiment TEXT    NOT NULL,
   seq        INTEGER NOT NULL,
   hash       TEXT    NOT NULL,
   rows       INTEGER NOT NULL,
   streams    INTEGER NOT NULL,
+  digest     TEXT    NOT NULL,
   PRIMARY KEY (experiment, seq)
 );
 `;

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { CHAIN_COLUMNS, chainColumnsOf, chainRow, CHAIN_WIDTH, STREAM_OR_BELOW, streamRange } from './sqlite-sql.js';
+import { CHAIN_COLUMNS, chainRow, CHAIN_WIDTH, STREAM_OR_BELOW, streamRange } from './sqlite-sql.js';
 import type { Checkpoint, ResumeBase, StoredSnapshot } from './types.js';
 
 type Named<K extends string> = Record<K, Database.Statement>;
@@ -30,39 +30,37 @@ export function prepareStatements(db: Database.Database): Named<StatementName> {
     putLease: q('INSERT OR REPLACE INTO leases (experiment, holder, pid, host, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)'),
     beat: q('UPDATE leases SET heartbeat_at = ? WHERE experiment = ? AND holder = ?'),
     release: q('DELETE FROM leases WHERE experiment = ? AND holder = ?'),
-    snapshots: q(`SELECT stream, version, machine, state, context, snapshot_hash FROM snapshots WHERE ${STREAM_OR_BELOW()} ORDER BY stream, version`).raw(),
   };
 }
 
 type StatementName = 'dataVersion' | 'insert' | 'head' | 'heads' | 'newHead' | 'moveHead' | 'version' | 'stream' | 'states' | 'newerSchema' | 'latest'
-  | 'count' | 'streams' | 'rowAt' | 'lease' | 'putLease' | 'beat' | 'release' | 'snapshots';
+  | 'count' | 'streams' | 'rowAt' | 'lease' | 'putLease' | 'beat' | 'release';
 export type Statements = Named<StatementName>;
 
-/** The statements that need the checkpoints table (layout version 2). */
+/** A snapshot's columns, in the order toSnapshot reads them (those after snapshot_hash are null in a snapshot of layout 1). */
+const SNAPSHOT_COLUMNS = 'stream, version, machine, state, context, snapshot_hash, recorded_machine, parent, created_seq, created';
+
+/** The statements that need layout version 2 (the checkpoints table, the new snapshot columns). */
 export function prepareCheckpointStatements(db: Database.Database): CheckpointStatements {
   const q = (sql: string) => db.prepare(sql);
   return {
-    putSnapshot: q('INSERT OR REPLACE INTO snapshots (stream, version, machine, state, context, snapshot_hash) VALUES (?, ?, ?, ?, ?, ?)'),
-    dropOlderSnapshots: q('DELETE FROM snapshots WHERE stream = ? AND version < ?'),
-    putCheckpoint: q('INSERT OR REPLACE INTO checkpoints (experiment, seq, hash, rows, streams) VALUES (?, ?, ?, ?, ?)'),
-    checkpoints: q('SELECT experiment, seq, hash, rows, streams FROM checkpoints WHERE experiment = ? ORDER BY seq'),
-    latestCheckpoint: q('SELECT experiment, seq, hash, rows, streams FROM checkpoints WHERE experiment = ? ORDER BY seq DESC LIMIT 1'),
+    putSnapshot: q(`INSERT INTO snapshots (${SNAPSHOT_COLUMNS}, record_hash) VALUES (${Array(11).fill('?').join(', ')})`),
+    streamSnapshots: q(`SELECT ${SNAPSHOT_COLUMNS}, record_hash FROM snapshots WHERE stream = ?`).raw(),
+    dropSnapshots: q('DELETE FROM snapshots WHERE stream = ?'),
+    putCheckpoint: q('INSERT OR REPLACE INTO checkpoints (experiment, seq, hash, rows, streams, digest) VALUES (?, ?, ?, ?, ?, ?)'),
+    checkpoints: q('SELECT experiment, seq, hash, rows, streams, digest FROM checkpoints WHERE experiment = ? ORDER BY seq'),
+    latestCheckpoint: q('SELECT experiment, seq, hash, rows, streams, digest FROM checkpoints WHERE experiment = ? ORDER BY seq DESC LIMIT 1'),
     chainRowAt: q(`SELECT ${CHAIN_COLUMNS} FROM events WHERE seq = ? AND experiment = ?`).raw(),
-    resumeSnapshots: q(`SELECT s.stream, s.version, s.machine, s.state, s.context, s.snapshot_hash, ${chainColumnsOf('e')}, ${chainColumnsOf('f')}, n.seq
-      FROM snapshots s
-      LEFT JOIN events e ON e.stream = s.stream AND e.version = s.version
-      LEFT JOIN events f ON f.stream = s.stream AND f.version = 1
-      LEFT JOIN events n ON n.stream = s.stream AND n.version = s.version + 1
-      WHERE ${STREAM_OR_BELOW('s.stream')} AND s.version = (SELECT MAX(t.version) FROM snapshots t WHERE t.stream = s.stream)
-      ORDER BY f.seq`).raw(),
+    resumeSnapshots: q(`SELECT ${SNAPSHOT_COLUMNS} FROM snapshots WHERE ${STREAM_OR_BELOW()} ORDER BY created_seq`).raw(),
+    snapshots: q(`SELECT ${SNAPSHOT_COLUMNS} FROM snapshots WHERE ${STREAM_OR_BELOW()} ORDER BY stream, version`).raw(),
   };
 }
 
-export type CheckpointStatements = Named<'putSnapshot' | 'dropOlderSnapshots' | 'putCheckpoint' | 'checkpoints' | 'latestCheckpoint' | 'chainRowAt' | 'resumeSnapshots'>;
+export type CheckpointStatements = Named<'putSnapshot' | 'streamSnapshots' | 'dropSnapshots' | 'putCheckpoint' | 'checkpoints' | 'latestCheckpoint' | 'chainRowAt' | 'resumeSnapshots' | 'snapshots'>;
 
 export function toSnapshot(cells: readonly unknown[]): StoredSnapshot {
-  const [stream, version, machine, state, context, snapshotHash] = cells as [string, number, string, string, string, string];
-  return { stream, version, machine, state, context, snapshotHash };
+  const [stream, version, machine, state, context, snapshotHash, recordedMachine, parent, createdSeq, created] = cells as [string, number, string, string, string, string, string | null, string | null, number | null, string | null];
+  return { stream, version, machine, state, context, snapshotHash, recordedMachine: recordedMachine ?? '', parent, createdSeq: createdSeq ?? 0, created: created ?? '' };
 }
 
 /** The newest checkpoint of an experiment and what the log holds for it (nothing checked: the engine does). */
@@ -71,11 +69,6 @@ export function resumeBaseOf(stmt: Statements, cp: CheckpointStatements, experim
   if (!checkpoint) return null;
   const at = cp.chainRowAt.get(checkpoint.seq, experiment) as unknown[] | undefined;
   const { n } = stmt.count.get(experiment, checkpoint.seq) as { n: number };
-  const snapshots = (cp.resumeSnapshots.all(...streamRange(experiment)) as unknown[][]).map((cells) => ({
-    snapshot: toSnapshot(cells),
-    row: chainRow(cells, 6),
-    first: chainRow(cells, 6 + CHAIN_WIDTH),
-    nextSeq: cells[6 + 2 * CHAIN_WIDTH] as number | null,
-  }));
+  const snapshots = (cp.resumeSnapshots.all(...streamRange(experiment)) as unknown[][]).map(toSnapshot);
   return { checkpoint, row: at ? chainRow(at) : null, rows: n, snapshots };
 }

@@ -8,6 +8,7 @@ import { decodeRow, planAppend, type PlannedRow } from './rows.js';
 import { layoutVersion, migrate, openDatabase } from './sqlite-open.js';
 import { rowQuerySql, rowRecord, StatementCache, streamRange, type RowRecord } from './sqlite-sql.js';
 import { prepareStatements, prepareCheckpointStatements, resumeBaseOf, toSnapshot, type CheckpointStatements, type Statements } from './sqlite-statements.js';
+import { moveDigest, snapshotRecordHash, snapshotsDigest } from './snapshot-digest.js';
 import { WriteCache } from './write-cache.js';
 import type {
   AnyEvent, AppendRow, CheckpointAt, Checkpoint, EventStore, ExperimentHead, ImportedRow, LatestStates, Lease, LeaseAcquired, LeaseHolder, LeaseOptions,
@@ -200,12 +201,19 @@ class SqliteStore<E extends AnyEvent> implements EventStore<E> {
       if (row?.hash !== at.hash) throw new InvalidAppendError(`a checkpoint of ${experiment} at seq ${at.seq} does not match the log: ${row ? 'that row has another hash' : 'it has no such row'}`);
       const head = this.head(experiment)!;
       const rows = head.headSeq === at.seq ? head.rows : (this.stmt.count.get(experiment, at.seq) as { n: number }).n;
+      const previous = (stmt.latestCheckpoint.get(experiment) as Checkpoint | undefined)?.digest ?? snapshotsDigest(this.snapshots(experiment));
+      const added: string[] = [];
+      const removed: string[] = [];
       for (const s of snapshots) {
-        stmt.putSnapshot.run(s.stream, s.version, s.machine, s.state, s.context, s.snapshotHash);
-        stmt.dropOlderSnapshots.run(s.stream, s.version);
+        for (const old of stmt.streamSnapshots.all(s.stream) as unknown[][]) removed.push((old[10] as string | null) ?? snapshotRecordHash(toSnapshot(old)));
+        stmt.dropSnapshots.run(s.stream);
+        const record = snapshotRecordHash(s);
+        stmt.putSnapshot.run(s.stream, s.version, s.machine, s.state, s.context, s.snapshotHash, s.recordedMachine, s.parent, s.createdSeq, s.created, record);
+        added.push(record);
       }
-      stmt.putCheckpoint.run(experiment, at.seq, at.hash, rows, at.streams);
-      return { experiment, seq: at.seq, hash: at.hash, rows, streams: at.streams };
+      const checkpoint = { experiment, seq: at.seq, hash: at.hash, rows, streams: at.streams, digest: moveDigest(previous, added, removed) };
+      stmt.putCheckpoint.run(experiment, at.seq, at.hash, rows, at.streams, checkpoint.digest);
+      return checkpoint;
     }).immediate();
   }
 
@@ -214,7 +222,8 @@ class SqliteStore<E extends AnyEvent> implements EventStore<E> {
   }
 
   snapshots(experiment: string): StoredSnapshot[] {
-    return (this.stmt.snapshots.all(...streamRange(experiment)) as unknown[][]).map((cells) => toSnapshot(cells));
+    // a log of layout 1 has no snapshot a resume can use
+    return ((this.checkpointStmt?.snapshots.all(...streamRange(experiment)) ?? []) as unknown[][]).map((cells) => toSnapshot(cells));
   }
 
   resumeBase(experiment: string): ResumeBase | null {

@@ -133,16 +133,25 @@ export interface LeaseAcquired {
 
 /**
  * A snapshot of a stream at a version, for O(tail) resume: the stored texts
- * of its state and context, which are those of its row at that version, and
- * the machine (`id@version#hash`) it was computed or verified with.
+ * of its state and context, its snapshot hash and its machine, which are
+ * those of its row at that version; the machine (`id@version#hash`) it was
+ * computed or verified with (after a compatible change, not the row's); and
+ * the stream's parent and creation, which are its first row's.
  */
 export interface StoredSnapshot {
   stream: string;
   version: number;
+  /** The definition that computed, or replayed, the stream up to here. */
   machine: string;
+  /** The machine its row records. */
+  recordedMachine: string;
   state: string;
   context: string;
   snapshotHash: string;
+  parent: string | null;
+  /** The seq and recorded time of the stream's first row. */
+  createdSeq: number;
+  created: string;
 }
 
 /**
@@ -157,6 +166,8 @@ export interface Checkpoint {
   hash: string;
   rows: number;
   streams: number;
+  /** The sum of the record hashes of the streams' snapshots then (store/snapshot-digest.ts). */
+  digest: string;
 }
 
 /** Where a checkpoint is recorded: a row of the experiment (its seq and hash), and how many streams it has by then. */
@@ -178,12 +189,8 @@ export interface ResumeBase {
   row: ChainRow | null;
   /** How many rows of the experiment there are up to that seq. */
   rows: number;
-  /**
-   * Each stream's newest snapshot, with the stream's row at that version and
-   * its first row (null when missing), and the seq of the row after it (null
-   * when there is none yet).
-   */
-  snapshots: { snapshot: StoredSnapshot; row: ChainRow | null; first: ChainRow | null; nextSeq: number | null }[];
+  /** The snapshots of the experiment's streams, in the order the streams were created. */
+  snapshots: StoredSnapshot[];
 }
 
 export interface SeqRange {

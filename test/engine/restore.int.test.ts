@@ -154,17 +154,24 @@ describe('a checkpoint or snapshot that does not check out is not used', () => {
     check(file, key, expected, { kind: 'hash', stream: run });
   });
 
-  it('a deleted snapshot, or one put back from an older row of its stream: not used, the full log verifies instead', async () => {
+  it('a deleted snapshot, or one put back from an older row of its stream: not those the checkpoint recorded', async () => {
     const deleted = await checkpointedFile();
     deleted.edit(`DELETE FROM snapshots WHERE stream = '${deleted.run}'`);
-    check(deleted.file, deleted.key, deleted.expected, null);
+    check(deleted.file, deleted.key, deleted.expected, { kind: 'checkpoint' });
 
+    // a true snapshot of version 3 (it matches its row), but not the one as of the checkpoint
     const older = await checkpointedFile();
     older.edit(`UPDATE snapshots SET (version, state, context, snapshot_hash) = (SELECT version, state, context, snapshot_hash FROM events WHERE stream = '${older.run}' AND version = 3) WHERE stream = '${older.run}'`);
-    const store = openLog(older.file, { readonly: true });
-    expect(verifyLog(store, lifecycleRegistry, older.key).ok).toBe(true); // it is a true snapshot of version 3, just not the newest
+    check(older.file, older.key, older.expected, { kind: 'checkpoint' });
+  });
+
+  it('a snapshot without its checkpoint (the checkpoints removed): the full log verifies, and the snapshot is checked against its row', async () => {
+    const { key, file, edit, expected } = await checkpointedFile();
+    edit('DELETE FROM checkpoints');
+    const store = openLog(file);
+    expect(store.resumeBase(key)).toBeNull();
+    expect(actorsOf(loadVerified(store, key))).toEqual(expected);
     store.close();
-    check(older.file, older.key, older.expected, null);
   });
 
   it('a checkpoint whose hash or counts were changed: refused, and verify names it', async () => {

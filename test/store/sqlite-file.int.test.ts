@@ -114,7 +114,8 @@ describe('SQLite event log file', () => {
     written.append('exp', rows.slice(0, 3));
     written.close();
     const v1 = new Database(file);
-    v1.exec('DROP INDEX events_by_schema; DROP TABLE checkpoints');
+    v1.exec(`DROP INDEX events_by_schema; DROP TABLE checkpoints; DROP TABLE snapshots;
+      CREATE TABLE snapshots (stream TEXT NOT NULL, version INTEGER NOT NULL, machine TEXT NOT NULL, state TEXT NOT NULL, context TEXT NOT NULL, snapshot_hash TEXT NOT NULL, PRIMARY KEY (stream, version))`);
     v1.pragma('user_version = 1');
     v1.close();
     const before = readFileSync(file);
@@ -139,6 +140,9 @@ describe('SQLite event log file', () => {
     const [next] = store.append('exp', rows.slice(3, 4));
     expect(layout()).toEqual({ version: 2, objects: ['checkpoints', 'events_by_schema'] });
     expect(store.saveCheckpoint('exp', { seq: next!.seq, hash: next!.hash, streams: 1 }, [])).toMatchObject({ rows: 4 });
+    const columns = new Database(file, { readonly: true });
+    expect((columns.prepare('SELECT name FROM pragma_table_info(\'snapshots\')').all() as { name: string }[]).map((c) => c.name)).toContain('record_hash');
+    columns.close();
     store.close();
   });
 

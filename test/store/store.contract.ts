@@ -3,6 +3,7 @@ import { ImportError } from '../../store/import-rows.js';
 import { rawOf } from '../../store/rows.js';
 import type { LeaseEnvironment } from '../../store/lease-policy.js';
 import { ExpectedVersionError, GENESIS_HASH, InvalidAppendError, LeaseHeldError, LeaseLostError, rowHash } from '../../store/index.js';
+import { snapshotsDigest } from '../../store/snapshot-digest.js';
 import type { EventStore, ImportedRow, StoredRow } from '../../store/types.js';
 import { completed } from '../support/events.js';
 import { runRows } from '../support/rows.js';
@@ -318,26 +319,27 @@ export function storeContract(name: string, makeStore: (env: ContractEnv) => Eve
       store.close();
     });
 
-    it('records a checkpoint with snapshots at a row of the chain, and gives back what a resume starts from', () => {
+    it('records a checkpoint with snapshots at a row of the chain, carrying the digest of the snapshots forward', () => {
       const { store } = fresh();
       const a = store.append('exp', runRows('exp/T0/s1/1', 2));
       const b = store.append('exp', runRows('exp/T0/s1/2', 1, 2));
-      const snap = (row: StoredRow) => ({ stream: row.stream, version: row.version, machine: row.machine, state: row.raw.state, context: row.raw.context, snapshotHash: row.snapshotHash });
+      const snap = (row: StoredRow, first: StoredRow) => ({
+        stream: row.stream, version: row.version, machine: row.machine, recordedMachine: row.machine, state: row.raw.state, context: row.raw.context,
+        snapshotHash: row.snapshotHash, parent: null, createdSeq: first.seq, created: first.at,
+      });
       expect(store.resumeBase('exp')).toBeNull();
-      const first = store.saveCheckpoint('exp', { seq: a[1]!.seq, hash: a[1]!.hash, streams: 1 }, [snap(a[1]!)]);
-      expect(first).toEqual({ experiment: 'exp', seq: a[1]!.seq, hash: a[1]!.hash, rows: 2, streams: 1 });
+      const first = store.saveCheckpoint('exp', { seq: a[1]!.seq, hash: a[1]!.hash, streams: 1 }, [snap(a[1]!, a[0]!)]);
+      expect(first).toEqual({ experiment: 'exp', seq: a[1]!.seq, hash: a[1]!.hash, rows: 2, streams: 1, digest: snapshotsDigest([snap(a[1]!, a[0]!)]) });
       const last = b[b.length - 1]!;
-      store.saveCheckpoint('exp', { seq: last.seq, hash: last.hash, streams: 2 }, [snap(a[2]!), snap(last)]);
+      store.saveCheckpoint('exp', { seq: last.seq, hash: last.hash, streams: 2 }, [snap(a[2]!, a[0]!), snap(last, b[0]!)]);
       expect(store.checkpoints('exp').map((c) => [c.seq, c.rows, c.streams])).toEqual([[a[1]!.seq, 2, 1], [last.seq, 5, 2]]);
-      // a stream keeps only its newest snapshot
-      expect(store.snapshots('exp').map((s) => [s.stream, s.version])).toEqual([['exp/T0/s1/1', 3], ['exp/T0/s1/2', 2]]);
+      // a stream keeps only its newest snapshot, and the newest checkpoint's digest is of the snapshots there are
+      expect(store.snapshots('exp')).toEqual([snap(a[2]!, a[0]!), snap(last, b[0]!)]);
       const base = store.resumeBase('exp')!;
-      expect(base.checkpoint.seq).toBe(last.seq);
+      expect(base.checkpoint).toEqual({ experiment: 'exp', seq: last.seq, hash: last.hash, rows: 5, streams: 2, digest: snapshotsDigest(store.snapshots('exp')) });
       expect(base.row).toEqual({ ...last.raw, seq: last.seq, prevHash: last.prevHash, hash: last.hash });
       expect(base.rows).toBe(5);
-      expect(base.snapshots.map((s) => [s.snapshot.stream, s.row?.version, s.first?.version, s.nextSeq])).toEqual([['exp/T0/s1/1', 3, 1, null], ['exp/T0/s1/2', 2, 1, null]]);
-      store.append('exp', runRows('exp/T0/s1/1', 3).slice(3));
-      expect(store.resumeBase('exp')!.snapshots[0]!.nextSeq).toBe(last.seq + 1);
+      expect(base.snapshots.map((s) => s.stream)).toEqual(['exp/T0/s1/1', 'exp/T0/s1/2']);
       store.close();
     });
 
