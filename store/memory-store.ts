@@ -7,7 +7,7 @@ import { selects } from './row-filter.js';
 import { moveDigest, snapshotRecordHash, snapshotsDigest } from './snapshot-digest.js';
 import { decodeRow, planAppend, type PlannedRow } from './rows.js';
 import type {
-  AnyEvent, AppendRow, CheckpointAt, ChainRow, Checkpoint, EventStore, LatestStates, ExperimentHead, ImportedRow, Lease, LeaseAcquired, LeaseHolder, LeaseOptions,
+  AnyEvent, AppendRow, CheckpointAt, ChainRow, EventRow, Checkpoint, EventStore, LatestStates, ExperimentHead, ImportedRow, Lease, LeaseAcquired, LeaseHolder, LeaseOptions,
   RawRow, ResumeBase, RowQuery, SeqRange, StateRow, StoredRow, StoredSnapshot, StreamInfo, VersionRange,
 } from './types.js';
 
@@ -76,6 +76,10 @@ class MemoryStore<E extends AnyEvent> implements EventStore<E> {
     const mine = this.rows.filter((r) => r.raw.experiment === experiment && selects(query, r.seq, r.raw));
     if (query.newestFirst) mine.reverse();
     for (const r of mine.slice(0, query.limit ?? mine.length)) yield this.decode(r);
+  }
+
+  *readEvents(experiment: string, query: RowQuery): IterableIterator<EventRow<E>> {
+    for (const { seq, stream, version, event, at, cause, machine } of this.readRows(experiment, query)) yield { seq, stream, version, event, at, cause, machine };
   }
 
   *readStates(experiment: string, range: SeqRange = {}): IterableIterator<StateRow> {

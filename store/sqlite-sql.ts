@@ -50,8 +50,17 @@ export const streamRange = (stream: string): [string, string, string] => [stream
 /** Strings that start with `prefix`: [prefix, prefix with its last character raised by one). */
 const prefixRange = (prefix: string): [string, string] => [prefix, prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)];
 
+/** The columns of an event row, in the order eventRecord reads them. */
+export const EVENT_COLUMNS = 'seq, stream, version, type, schema, data, at, cause, machine';
+
+/** An event row's cells: what decodeEvent needs, and where it happened. */
+export function eventCells(cells: readonly unknown[]) {
+  const [seq, stream, version, type, schema, data, at, cause, machine] = cells as [number, string, number, string, number, string, string, string, string];
+  return { seq, stream, version, type, schema, data, at, cause, machine };
+}
+
 /** A RowQuery as one SELECT (its text, and its parameters after experiment, seq bounds and the page size). */
-export function rowQuerySql(query: RowQuery): { sql: string; params: unknown[] } {
+export function rowQuerySql(query: RowQuery, columns = CHAIN_COLUMNS): { sql: string; params: unknown[] } {
   const where = ['experiment = ?', query.newestFirst ? 'seq < ?' : 'seq > ?', query.newestFirst ? 'seq >= ?' : 'seq <= ?'];
   const params: unknown[] = [];
   if (query.streams && query.streams.length > 0) {
@@ -69,7 +78,7 @@ export function rowQuerySql(query: RowQuery): { sql: string; params: unknown[] }
     where.push(`(NOT json_valid(data) OR json_extract(data, '$.${field}') IN (${values.map(() => '?').join(', ')}))`);
     params.push(...values);
   }
-  const sql = `SELECT ${CHAIN_COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY seq ${query.newestFirst ? 'DESC' : 'ASC'} LIMIT ?`;
+  const sql = `SELECT ${columns} FROM events WHERE ${where.join(' AND ')} ORDER BY seq ${query.newestFirst ? 'DESC' : 'ASC'} LIMIT ?`;
   return { sql, params };
 }
 

@@ -7,7 +7,9 @@ type Named<K extends string> = Record<K, Database.Statement>;
 /** The prepared statements of every log (layout version 1 and later). */
 export function prepareStatements(db: Database.Database): Named<StatementName> {
   const q = (sql: string) => db.prepare(sql);
-  const latestOfStreams = `SELECT stream, MAX(version) AS version, MIN(seq) AS first FROM events WHERE ${STREAM_OR_BELOW()}`;
+  // the experiment's own stream, then those under it: each part in index order, so no sort (an OR of the two needs one)
+  const latestOfStreams = (upTo: string) => `SELECT stream, MAX(version) AS version, MIN(seq) AS first FROM events WHERE stream = ?${upTo} GROUP BY stream
+    UNION ALL SELECT stream, MAX(version) AS version, MIN(seq) AS first FROM events WHERE stream >= ? AND stream < ?${upTo} GROUP BY stream`;
   return {
     dataVersion: q('PRAGMA data_version').pluck(),
     insert: q(`INSERT INTO events (${CHAIN_COLUMNS.replace('seq, ', '')}) VALUES (${Array(CHAIN_WIDTH - 1).fill('?').join(', ')})`),
@@ -18,12 +20,12 @@ export function prepareStatements(db: Database.Database): Named<StatementName> {
     version: q('SELECT version FROM events WHERE stream = ? ORDER BY version DESC LIMIT 1'),
     stream: q(`SELECT ${CHAIN_COLUMNS} FROM events WHERE stream = ? AND version BETWEEN ? AND ? ORDER BY version`).raw(),
     states: q('SELECT seq, stream, version, type, schema, at, machine, state, context FROM events WHERE experiment = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?'),
-    // answered by events_by_schema where the log has it (layout 2); a scan of the experiment's rows otherwise
-    newerSchema: q('SELECT seq, stream, version, schema FROM events WHERE experiment = ? AND schema > ? AND seq <= ? ORDER BY seq LIMIT 1'),
-    latest: q(`SELECT e.stream, e.version, e.seq, e.machine, e.state, e.context, f.at AS created FROM (${latestOfStreams} AND seq <= ? GROUP BY stream) last
+    // answered by events_by_schema where the log has it (layout 2: `+seq` keeps the planner off events_by_experiment); a scan otherwise
+    newerSchema: q('SELECT seq, stream, version, schema FROM events WHERE experiment = ? AND schema > ? AND +seq <= ? ORDER BY seq LIMIT 1'),
+    latest: q(`SELECT e.stream, e.version, e.seq, e.machine, e.state, e.context, f.at AS created FROM (${latestOfStreams(' AND seq <= ?')}) last
       JOIN events e ON e.stream = last.stream AND e.version = last.version JOIN events f ON f.seq = last.first ORDER BY last.first`),
     count: q('SELECT COUNT(*) AS n FROM events WHERE experiment = ? AND seq <= ?'),
-    streams: q(`SELECT last.stream, last.version, f.machine FROM (${latestOfStreams} GROUP BY stream) last
+    streams: q(`SELECT last.stream, last.version, f.machine FROM (${latestOfStreams('')}) last
       LEFT JOIN events f ON f.stream = last.stream AND f.version = 1 ORDER BY last.first`),
     rowAt: q('SELECT hash FROM events WHERE seq = ? AND experiment = ?'),
     lease: q('SELECT * FROM leases WHERE experiment = ?'),

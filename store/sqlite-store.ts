@@ -4,14 +4,14 @@ import { InvalidAppendError, LeaseLostError } from './errors.js';
 import { planImport } from './import-rows.js';
 import { newerSchemaError, parseLatest, parseStateRow, type LatestRow } from './latest.js';
 import { leaseDecision, systemLeaseEnvironment, type LeaseEnvironment } from './lease-policy.js';
-import { decodeRow, planAppend, type PlannedRow } from './rows.js';
+import { decodeEvent, decodeRow, planAppend, type PlannedRow } from './rows.js';
 import { layoutVersion, migrate, openDatabase } from './sqlite-open.js';
-import { rowQuerySql, rowRecord, StatementCache, streamRange, type RowRecord } from './sqlite-sql.js';
+import { CHAIN_COLUMNS, EVENT_COLUMNS, eventCells, rowQuerySql, rowRecord, StatementCache, streamRange, type RowRecord } from './sqlite-sql.js';
 import { prepareStatements, prepareCheckpointStatements, resumeBaseOf, toSnapshot, type CheckpointStatements, type Statements } from './sqlite-statements.js';
 import { moveDigest, snapshotRecordHash, snapshotsDigest } from './snapshot-digest.js';
 import { WriteCache } from './write-cache.js';
 import type {
-  AnyEvent, AppendRow, CheckpointAt, Checkpoint, EventStore, ExperimentHead, ImportedRow, LatestStates, Lease, LeaseAcquired, LeaseHolder, LeaseOptions,
+  AnyEvent, AppendRow, CheckpointAt, Checkpoint, EventRow, EventStore, ExperimentHead, ImportedRow, LatestStates, Lease, LeaseAcquired, LeaseHolder, LeaseOptions,
   ResumeBase, RowQuery, SeqRange, StateRow, StoredRow, StoredSnapshot, StreamInfo, VersionRange,
 } from './types.js';
 
@@ -113,15 +113,27 @@ class SqliteStore<E extends AnyEvent> implements EventStore<E> {
     return this.readRows(experiment, range);
   }
 
-  *readRows(experiment: string, query: RowQuery): IterableIterator<StoredRow<E>> {
-    const { sql, params } = rowQuerySql(query);
+  readRows(experiment: string, query: RowQuery): IterableIterator<StoredRow<E>> {
+    return this.query(experiment, query, CHAIN_COLUMNS, (cells) => this.decode(rowRecord(cells)!));
+  }
+
+  readEvents(experiment: string, query: RowQuery): IterableIterator<EventRow<E>> {
+    return this.query(experiment, query, EVENT_COLUMNS, (cells) => {
+      const row = eventCells(cells);
+      return { seq: row.seq, stream: row.stream, version: row.version, event: decodeEvent(row.seq, row, this.codec), at: row.at, cause: row.cause as EventRow['cause'], machine: row.machine };
+    });
+  }
+
+  /** The rows `query` selects, page by page (seq is the first column). */
+  private *query<T>(experiment: string, query: RowQuery, columns: string, read: (cells: unknown[]) => T): IterableIterator<T> {
+    const { sql, params } = rowQuerySql(query, columns);
     const statement = this.queries.get(sql);
     const [low, high] = [(query.fromSeq ?? 1) - 1, query.toSeq ?? LAST];
     let bound = query.newestFirst ? high + 1 : low;
     let left = query.limit ?? Infinity;
     while (left > 0) {
       const page = statement.all(experiment, bound, query.newestFirst ? low + 1 : high, ...params, Math.min(PAGE, left)) as unknown[][];
-      for (const cells of page) yield this.decode(rowRecord(cells)!);
+      for (const cells of page) yield read(cells);
       left -= page.length;
       if (page.length < PAGE) return;
       bound = page[page.length - 1]![0] as number;
@@ -146,7 +158,8 @@ class SqliteStore<E extends AnyEvent> implements EventStore<E> {
   latestStates(experiment: string, toSeq = LAST): LatestStates {
     const newer = this.stmt.newerSchema.get(experiment, this.codec.version, toSeq) as { seq: number; stream: string; version: number; schema: number } | undefined;
     if (newer) throw newerSchemaError(newer, this.codec.version);
-    const records = this.stmt.latest.all(...streamRange(experiment), toSeq) as (LatestRow & { created: string })[];
+    const [own, from, below] = streamRange(experiment);
+    const records = this.stmt.latest.all(own, toSeq, from, below, toSeq) as (LatestRow & { created: string })[];
     const { n } = this.stmt.count.get(experiment, toSeq) as { n: number };
     return { streams: records.map(parseLatest), rows: n, lastSeq: records.reduce((max, r) => Math.max(max, r.seq), 0) };
   }

@@ -203,6 +203,9 @@ export interface VersionRange {
   toVersion?: number;
 }
 
+/** A row's event and where it happened, without its state and context (results read only events). */
+export type EventRow<E extends AnyEvent = AnyEvent> = Pick<StoredRow<E>, 'seq' | 'stream' | 'version' | 'event' | 'at' | 'cause' | 'machine'>;
+
 /** A row's recorded outcome without its event: what the read commands show (no event decoding, no replay). */
 export interface StateRow {
   seq: number;
@@ -258,6 +261,8 @@ export interface EventStore<E extends AnyEvent = AnyEvent> {
   readExperiment(experiment: string, range?: SeqRange): IterableIterator<StoredRow<E>>;
   /** The rows of an experiment that `query` selects, decoded, lazily. */
   readRows(experiment: string, query: RowQuery): IterableIterator<StoredRow<E>>;
+  /** As readRows, only the events (decoded and checked as always) and where they happened: less to read. */
+  readEvents(experiment: string, query: RowQuery): IterableIterator<EventRow<E>>;
   /**
    * Every row of an experiment in `seq` order with its recorded state and
    * context, but not its event (no decoding). Throws CorruptRowError for a row

@@ -2,7 +2,7 @@ import { EffectFailure, isEvent, outputOf } from '../../engine/index.js';
 import { contextOf, RUN_COMPLETED } from '../../machines/index.js';
 import { experimentResult, knownCostRuns, subtestResult, tierResult, type RunSpend, type TierSubtest } from '../../results/aggregate.js';
 import { RunResult, type ExperimentResult, type TierResult } from '../../schemas/results.js';
-import type { StoredRow, StreamState } from '../../store/types.js';
+import type { EventRow, StreamState } from '../../store/types.js';
 import type { ExperimentLog } from '../log.js';
 import { streams } from '../streams.js';
 
@@ -37,16 +37,19 @@ export function actorsFromStates(states: readonly StreamState[]): Map<string, Re
 const RESULT_EFFECTS = ['runAgent', 'captureDiff', 'runJudges', 'buildRunResult'];
 
 /** Each run's result rows (by stream), in seq order. */
-export type RunHistories = ReadonlyMap<string, readonly StoredRow[]>;
+export type RunHistories = ReadonlyMap<string, readonly EventRow[]>;
+
+/** What results read of a row: its event and when it was recorded. */
+type ResultRow = Pick<EventRow, 'event' | 'at'>;
 
 /**
  * The result rows of every run at or below `stream` (a run, subtest, tier or
  * the experiment), in one read of the log: not every row of every run.
  */
 export function runHistories(store: ExperimentLog, stream: string): RunHistories {
-  const histories = new Map<string, StoredRow[]>();
+  const histories = new Map<string, EventRow[]>();
   const query = { streams: [stream], types: ['effect.completed', 'effect.failed'], dataField: { field: 'effect', values: RESULT_EFFECTS } };
-  for (const row of store.readRows(stream.split('/')[0]!, query)) {
+  for (const row of store.readEvents(stream.split('/')[0]!, query)) {
     const rows = histories.get(row.stream);
     if (rows) rows.push(row);
     else histories.set(row.stream, [row]);
@@ -69,7 +72,7 @@ type JudgesOutput = { score: number; passed: boolean; grade: RunResult['grade'];
  * of runAgent, captureDiff and runJudges; its duration runs from its creation
  * (`created`, its first row's time) to its verdict.
  */
-export function runResultOf(key: string, { tier, subtest, run }: { tier: string; subtest: string; run: number }, history: readonly StoredRow[], created: string): RunResult {
+export function runResultOf(key: string, { tier, subtest, run }: { tier: string; subtest: string; run: number }, history: readonly ResultRow[], created: string): RunResult {
   const recorded = <T>(effect: string): T => {
     const output = outputOf<T>(history, effect);
     if (output === undefined || output === null) throw new EffectFailure(`run ${tier}/${subtest}/${run} has no recorded output of ${effect}, so it has no result`, false);
@@ -103,7 +106,7 @@ export function runStates(scope: ResultScope, tier: string, subtest: string): { 
  * records (each completed attempt's output, and what a failed attempt, such
  * as a rate-limited one, recorded with its failure).
  */
-export function runSpendOf(history: readonly StoredRow[]): RunSpend {
+export function runSpendOf(history: readonly Pick<EventRow, 'event'>[]): RunSpend {
   const usages: Usage[] = [];
   for (const { event } of history) {
     if (isEvent(event, 'effect.completed') && event.data.effect === 'runAgent') usages.push(event.data.output as Usage);
@@ -170,7 +173,7 @@ export function experimentResultOf(scope: ResultScope, histories = runHistories(
   return experimentResult({ experiment: scope.key, configHash, tiers: results });
 }
 
-function lastCompletion(history: readonly StoredRow[], effect: string): StoredRow | undefined {
+function lastCompletion<R extends ResultRow>(history: readonly R[], effect: string): R | undefined {
   for (let i = history.length - 1; i >= 0; i--) {
     const { event } = history[i]!;
     if (isEvent(event, 'effect.completed') && event.data.effect === effect) return history[i];
