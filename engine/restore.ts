@@ -33,7 +33,11 @@ export interface LoadedLog extends ReplayResult {
  * from its snapshot if the snapshot was made with today's definition of its
  * machine; one whose machine changed since is replayed from its first row. Every row after
  * the checkpoint is checked as verify checks it (chain, replay), then the
- * recorded head. Nothing of the rows up to the checkpoint is read.
+ * recorded head. Of the rows up to the checkpoint, only the checkpoint's is
+ * read (and whether any was written by a newer expctl, which an index
+ * answers): a row changed there outside expctl is found by `verify`, which
+ * checks every row, not by a resume (checking the chain of 10^6 rows takes
+ * seconds; docs/design.md §3).
  *
  * Returns null when there is no checkpoint or anything does not check out:
  * the caller verifies the whole log instead, which names the problem.
@@ -72,9 +76,13 @@ export function restore(store: EventStore, registry: Registry, experiment: strin
   }
 }
 
-/** The checkpoint's row is there, unchanged, as many rows lead up to it as it recorded, and so do its snapshots. */
-function checkpointHolds({ checkpoint, row, rows, snapshots }: ResumeBase): boolean {
-  return row !== null && row.hash === checkpoint.hash && rowHash(row.prevHash, row) === row.hash && rows === checkpoint.rows
+/**
+ * The checkpoint's row is there, unchanged, as many rows lead up to it as it
+ * recorded, and so do its snapshots; and no row was written by a newer
+ * expctl (the one check of the rows before it that an index makes cheap).
+ */
+function checkpointHolds({ checkpoint, row, rows, newer, snapshots }: ResumeBase): boolean {
+  return newer === null && row !== null && row.hash === checkpoint.hash && rowHash(row.prevHash, row) === row.hash && rows === checkpoint.rows
     && snapshots.length === checkpoint.streams && snapshotsDigest(snapshots) === checkpoint.digest;
 }
 

@@ -172,7 +172,8 @@ class MemoryStore<E extends AnyEvent> implements EventStore<E> {
     const at = this.rows[checkpoint.seq - 1];
     const row: ChainRow | null = at?.raw.experiment === experiment ? { ...at.raw, seq: at.seq, prevHash: at.prevHash, hash: at.hash } : null;
     const snapshots = this.snapshots(experiment).sort((a, b) => a.createdSeq - b.createdSeq);
-    return { checkpoint: { ...checkpoint }, row, rows: this.rowsUpTo(experiment, checkpoint.seq), snapshots };
+    const newer = this.rows.find((r) => r.raw.experiment === experiment && r.raw.schema > this.codec.version);
+    return { checkpoint: { ...checkpoint }, row, rows: this.rowsUpTo(experiment, checkpoint.seq), newer: newer ? { seq: newer.seq, stream: newer.raw.stream, version: newer.raw.version } : null, snapshots };
   }
 
   private rowsUpTo(experiment: string, seq: number): number {

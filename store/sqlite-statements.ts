@@ -66,11 +66,12 @@ export function toSnapshot(cells: readonly unknown[]): StoredSnapshot {
 }
 
 /** The newest checkpoint of an experiment and what the log holds for it (nothing checked: the engine does). */
-export function resumeBaseOf(stmt: Statements, cp: CheckpointStatements, experiment: string): ResumeBase | null {
+export function resumeBaseOf(stmt: Statements, cp: CheckpointStatements, experiment: string, schema: number): ResumeBase | null {
   const checkpoint = cp.latestCheckpoint.get(experiment) as Checkpoint | undefined;
   if (!checkpoint) return null;
   const at = cp.chainRowAt.get(checkpoint.seq, experiment) as unknown[] | undefined;
   const { n } = stmt.count.get(experiment, checkpoint.seq) as { n: number };
   const snapshots = (cp.resumeSnapshots.all(...streamRange(experiment)) as unknown[][]).map(toSnapshot);
-  return { checkpoint, row: at ? chainRow(at) : null, rows: n, snapshots };
+  const newer = (stmt.newerSchema.get(experiment, schema, Number.MAX_SAFE_INTEGER) as ResumeBase['newer'] | undefined) ?? null;
+  return { checkpoint, row: at ? chainRow(at) : null, rows: n, newer, snapshots };
 }

@@ -240,7 +240,7 @@ class SqliteStore<E extends AnyEvent> implements EventStore<E> {
   }
 
   resumeBase(experiment: string): ResumeBase | null {
-    return this.checkpointStmt ? resumeBaseOf(this.stmt, this.checkpointStmt, experiment) : null;
+    return this.checkpointStmt ? resumeBaseOf(this.stmt, this.checkpointStmt, experiment, this.codec.version) : null;
   }
 
   close(): void {

@@ -189,6 +189,8 @@ export interface ResumeBase {
   row: ChainRow | null;
   /** How many rows of the experiment there are up to that seq. */
   rows: number;
+  /** The first row of the experiment written with a newer event schema than the store's codec reads (null: none). */
+  newer: { seq: number; stream: string; version: number } | null;
   /** The snapshots of the experiment's streams, in the order the streams were created. */
   snapshots: StoredSnapshot[];
 }
