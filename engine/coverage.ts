@@ -26,7 +26,10 @@
  */
 
 import { getInitialMicrosteps, getMicrosteps, getNextTransitions, type AnyMachineSnapshot, type AnyStateMachine, type AnyStateNode, type AnyTransitionDefinition } from 'xstate';
-import type { EventStore, StoredRow } from '../store/types.js';
+import type { EventStore, TransitionRow } from '../store/types.js';
+import { CorruptRowError } from '../store/errors.js';
+import type { StateValue } from '../store/types.js';
+import { mayTakeEventless, recordedStep, stayedWithoutEventless } from './coverage-steps.js';
 import { isEvent } from './events.js';
 import { indexedGraph, type GraphTransition } from './graph.js';
 import { lookupMachine, type RegisteredMachine, type Registry } from './registry.js';
@@ -74,10 +77,26 @@ export interface CoverageReport {
   machines: MachineCoverage[];
 }
 
+/** What a row took: from the definition and the recorded states where they say (engine/coverage-steps.ts), else by evaluating the step from the recorded state before it. */
+function stepOf(machine: AnyStateMachine, previous: TransitionRow | null, row: TransitionRow, exact: boolean): { taken: GraphTransition[]; unattributed: number } {
+  if (!previous) return transitionsTaken(machine, null, row.event, isEvent(row.event, 'actor.created') ? row.event.data.input : undefined);
+  const recorded = typeof previous.state === 'string' && !exact
+    ? recordedStep(machine, { before: previous.state, beforeContext: previous.contextText, event: row.event.type, after: row.state, afterContext: row.contextText })
+    : null;
+  if (recorded) return { taken: recorded.flatMap((t) => indexedGraph(machine).edgesOf.get(t) ?? []), unattributed: 0 };
+  let context: Record<string, unknown>;
+  try {
+    context = JSON.parse(previous.contextText) as Record<string, unknown>;
+  } catch {
+    throw new CorruptRowError(previous.seq, previous.stream, previous.version, 'its context is not valid JSON');
+  }
+  return transitionsTaken(machine, machine.resolveState({ value: previous.state as never, context }), row.event, undefined, row.state);
+}
+
 /** A stream's machine and latest row so far. */
 interface Recorded {
   entry: RegisteredMachine;
-  row: StoredRow;
+  row: TransitionRow;
 }
 
 interface Tally {
@@ -90,7 +109,7 @@ interface Tally {
  * The definition edges a step took: from `before` (null for the row that
  * creates the actor, with `input`) on `event`.
  */
-export function transitionsTaken(machine: AnyStateMachine, before: AnyMachineSnapshot | null, event: { type: string; data?: unknown }, input?: unknown): { taken: GraphTransition[]; unattributed: number } {
+export function transitionsTaken(machine: AnyStateMachine, before: AnyMachineSnapshot | null, event: { type: string; data?: unknown }, input?: unknown, after?: StateValue): { taken: GraphTransition[]; unattributed: number } {
   const { edgesOf } = indexedGraph(machine);
   const taken: GraphTransition[] = [];
   let steps: AnyMachineSnapshot[];
@@ -101,6 +120,7 @@ export function transitionsTaken(machine: AnyStateMachine, before: AnyMachineSna
     const selected = machine.getTransitionData(before as never, event as never) as AnyTransitionDefinition[];
     for (const t of selected) taken.push(...(edgesOf.get(t) ?? []));
     if (!mayTakeEventless(machine, [...(before._nodes as AnyStateNode[]), ...selected.flatMap((t) => t.target ?? [])])) return { taken, unattributed: 0 };
+    if (after !== undefined && stayedWithoutEventless(machine, before, selected, after)) return { taken, unattributed: 0 };
     steps = [before, ...getMicrosteps(machine, before as never, event as never).map(([s]) => s as AnyMachineSnapshot)];
   }
   // steps[0] is the state the event met (or the initial state), steps[1] the event's microstep; the rest are eventless
@@ -111,28 +131,6 @@ export function transitionsTaken(machine: AnyStateMachine, before: AnyMachineSna
     else unattributed += 1;
   }
   return { taken, unattributed };
-}
-
-const eventlessNodes = new WeakMap<AnyStateMachine, AnyStateNode[]>();
-
-/**
- * Whether an eventless transition can follow the step: some state with
- * `always` transitions is among the states active before it, the targets it
- * enters, or their ancestors and descendants (what can be active after it).
- * When none is, the microsteps need not be computed (the costly part, which
- * most rows do not need).
- */
-function mayTakeEventless(machine: AnyStateMachine, states: readonly AnyStateNode[]): boolean {
-  let withAlways = eventlessNodes.get(machine);
-  if (!withAlways) {
-    withAlways = [...indexedGraph(machine).nodeOf.values()].filter((n) => (n.always?.length ?? 0) > 0);
-    eventlessNodes.set(machine, withAlways);
-  }
-  const within = (inner: AnyStateNode, outer: AnyStateNode) => {
-    for (let n: AnyStateNode | undefined = inner; n; n = n.parent) if (n === outer) return true;
-    return false;
-  };
-  return withAlways.some((e) => states.some((s) => within(e, s) || within(s, e)));
 }
 
 function eventlessTransition(from: AnyMachineSnapshot, to: AnyMachineSnapshot): AnyTransitionDefinition | null {
@@ -147,33 +145,32 @@ export class CoverageCollector {
   private readonly experiments: string[] = [];
   private rows = 0;
 
-  constructor(private readonly registry: Registry) {
+  /** `exact`: evaluate every step (no shortcuts from the recorded states); the shortcuts give the same report, faster. */
+  constructor(private readonly registry: Registry, private readonly options: { exact?: boolean } = {}) {
     for (const id of registry.keys()) this.tallies.set(id, { actors: 0, unattributed: 0, taken: new Map() });
   }
 
   /** Read one experiment's log and record what each step took. */
   addExperiment(store: EventStore, experiment: string): this {
     const streams = new Map<string, Recorded>();
-    for (const row of store.readExperiment(experiment)) this.addRow(streams, row);
+    for (const row of store.readTransitions(experiment, {})) this.addRow(streams, experiment, row);
     this.experiments.push(experiment);
     return this;
   }
 
   /** One row: the transitions it took from the state its stream's previous row records (`streams`: the latest of each). */
-  addRow(streams: Map<string, Recorded>, row: StoredRow): void {
+  addRow(streams: Map<string, Recorded>, experiment: string, row: TransitionRow): void {
     const previous = streams.get(row.stream);
     const entry = previous?.entry ?? lookupMachine(this.registry, row.machine, row.stream);
     streams.set(row.stream, { entry, row });
     const tally = this.tallies.get(entry.id)!;
     if (!previous) tally.actors += 1;
-    const input = !previous && isEvent(row.event, 'actor.created') ? row.event.data.input : undefined;
-    const before = previous ? entry.machine.resolveState({ value: previous.row.state as never, context: previous.row.context as Record<string, unknown> }) : null;
-    const { taken, unattributed } = transitionsTaken(entry.machine, before, row.event, input);
+    const { taken, unattributed } = stepOf(entry.machine, previous?.row ?? null, row, this.options.exact ?? false);
     tally.unattributed += unattributed;
     for (const edge of taken) {
       const seen = tally.taken.get(edge.id);
       if (seen) seen.count += 1;
-      else tally.taken.set(edge.id, { count: 1, first: { experiment: row.experiment, stream: row.stream, seq: row.seq } });
+      else tally.taken.set(edge.id, { count: 1, first: { experiment, stream: row.stream, seq: row.seq } });
     }
     this.rows += 1;
   }

@@ -25,6 +25,11 @@ export function parseLatest(row: LatestRow & { created: string }): StreamState {
   return { stream, version, seq, machine, state: parseText(row, row.state, 'state') as StreamState['state'], context: parseText(row, row.context, 'context'), created };
 }
 
+/** A row's recorded state value alone. */
+export function parseState(row: { seq: number; stream: string; version: number; state: string }): StateRow['state'] {
+  return parseText(row, row.state, 'state') as StateRow['state'];
+}
+
 /** A row's recorded state, as the read commands show it; rows of a newer event schema are refused (`current` is the codec's). */
 export function parseStateRow(row: LatestRow & { type: string; at: string; schema: number }, current: number): StateRow {
   if (row.schema > current) throw newerSchemaError(row, current);

@@ -7,7 +7,7 @@ import { selects } from './row-filter.js';
 import { moveDigest, snapshotRecordHash, snapshotsDigest } from './snapshot-digest.js';
 import { decodeRow, planAppend, type PlannedRow } from './rows.js';
 import type {
-  AnyEvent, AppendRow, CheckpointAt, ChainRow, EventRow, Checkpoint, EventStore, LatestStates, ExperimentHead, ImportedRow, Lease, LeaseAcquired, LeaseHolder, LeaseOptions,
+  AnyEvent, AppendRow, CheckpointAt, ChainRow, EventRow, TransitionRow, Checkpoint, EventStore, LatestStates, ExperimentHead, ImportedRow, Lease, LeaseAcquired, LeaseHolder, LeaseOptions,
   RawRow, ResumeBase, RowQuery, SeqRange, StateRow, StoredRow, StoredSnapshot, StreamInfo, VersionRange,
 } from './types.js';
 
@@ -80,6 +80,10 @@ class MemoryStore<E extends AnyEvent> implements EventStore<E> {
 
   *readEvents(experiment: string, query: RowQuery): IterableIterator<EventRow<E>> {
     for (const { seq, stream, version, event, at, cause, machine } of this.readRows(experiment, query)) yield { seq, stream, version, event, at, cause, machine };
+  }
+
+  *readTransitions(experiment: string, query: RowQuery): IterableIterator<TransitionRow<E>> {
+    for (const { seq, stream, version, event, at, cause, machine, state, raw } of this.readRows(experiment, query)) yield { seq, stream, version, event, at, cause, machine, state, contextText: raw.context };
   }
 
   *readStates(experiment: string, range: SeqRange = {}): IterableIterator<StateRow> {

@@ -53,11 +53,13 @@ const prefixRange = (prefix: string): [string, string] => [prefix, prefix.slice(
 /** The columns of an event row, in the order eventRecord reads them. */
 export const EVENT_COLUMNS = 'seq, stream, version, type, schema, data, at, cause, machine';
 
-/** An event row's cells: what decodeEvent needs, and where it happened. */
+/** An event row's cells: what decodeEvent needs, and where it happened (and its state and context texts, when selected). */
 export function eventCells(cells: readonly unknown[]) {
-  const [seq, stream, version, type, schema, data, at, cause, machine] = cells as [number, string, number, string, number, string, string, string, string];
-  return { seq, stream, version, type, schema, data, at, cause, machine };
+  const [seq, stream, version, type, schema, data, at, cause, machine, state, context] = cells as [number, string, number, string, number, string, string, string, string, string, string];
+  return { seq, stream, version, type, schema, data, at, cause, machine, state, context };
 }
+
+export const TRANSITION_COLUMNS = `${EVENT_COLUMNS}, state, context`;
 
 /** A RowQuery as one SELECT (its text, and its parameters after experiment, seq bounds and the page size). */
 export function rowQuerySql(query: RowQuery, columns = CHAIN_COLUMNS): { sql: string; params: unknown[] } {

@@ -2,16 +2,16 @@ import type Database from 'better-sqlite3';
 import { ANY_EVENT_CODEC, type EventCodec } from './codec.js';
 import { InvalidAppendError, LeaseLostError } from './errors.js';
 import { planImport } from './import-rows.js';
-import { newerSchemaError, parseLatest, parseStateRow, type LatestRow } from './latest.js';
+import { newerSchemaError, parseLatest, parseState, parseStateRow, type LatestRow } from './latest.js';
 import { leaseDecision, systemLeaseEnvironment, type LeaseEnvironment } from './lease-policy.js';
 import { decodeEvent, decodeRow, planAppend, type PlannedRow } from './rows.js';
 import { layoutVersion, migrate, openDatabase } from './sqlite-open.js';
-import { CHAIN_COLUMNS, EVENT_COLUMNS, eventCells, rowQuerySql, rowRecord, StatementCache, streamRange, type RowRecord } from './sqlite-sql.js';
+import { CHAIN_COLUMNS, EVENT_COLUMNS, eventCells, rowQuerySql, TRANSITION_COLUMNS, rowRecord, StatementCache, streamRange, type RowRecord } from './sqlite-sql.js';
 import { prepareStatements, prepareCheckpointStatements, resumeBaseOf, toSnapshot, type CheckpointStatements, type Statements } from './sqlite-statements.js';
 import { moveDigest, snapshotRecordHash, snapshotsDigest } from './snapshot-digest.js';
 import { WriteCache } from './write-cache.js';
 import type {
-  AnyEvent, AppendRow, CheckpointAt, Checkpoint, EventRow, EventStore, ExperimentHead, ImportedRow, LatestStates, Lease, LeaseAcquired, LeaseHolder, LeaseOptions,
+  AnyEvent, AppendRow, CheckpointAt, Checkpoint, EventRow, TransitionRow, EventStore, ExperimentHead, ImportedRow, LatestStates, Lease, LeaseAcquired, LeaseHolder, LeaseOptions,
   ResumeBase, RowQuery, SeqRange, StateRow, StoredRow, StoredSnapshot, StreamInfo, VersionRange,
 } from './types.js';
 
@@ -118,10 +118,21 @@ class SqliteStore<E extends AnyEvent> implements EventStore<E> {
   }
 
   readEvents(experiment: string, query: RowQuery): IterableIterator<EventRow<E>> {
-    return this.query(experiment, query, EVENT_COLUMNS, (cells) => {
+    return this.query(experiment, query, EVENT_COLUMNS, (cells) => this.eventRow(eventCells(cells)));
+  }
+
+  readTransitions(experiment: string, query: RowQuery): IterableIterator<TransitionRow<E>> {
+    return this.query(experiment, query, TRANSITION_COLUMNS, (cells) => {
       const row = eventCells(cells);
-      return { seq: row.seq, stream: row.stream, version: row.version, event: decodeEvent(row.seq, row, this.codec), at: row.at, cause: row.cause as EventRow['cause'], machine: row.machine };
+      const event = this.eventRow(row) as TransitionRow<E>;
+      event.state = parseState(row);
+      event.contextText = row.context;
+      return event;
     });
+  }
+
+  private eventRow(row: ReturnType<typeof eventCells>): EventRow<E> {
+    return { seq: row.seq, stream: row.stream, version: row.version, event: decodeEvent(row.seq, row, this.codec), at: row.at, cause: row.cause as EventRow['cause'], machine: row.machine };
   }
 
   /** The rows `query` selects, page by page (seq is the first column). */

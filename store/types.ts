@@ -208,6 +208,9 @@ export interface VersionRange {
 /** A row's event and where it happened, without its state and context (results read only events). */
 export type EventRow<E extends AnyEvent = AnyEvent> = Pick<StoredRow<E>, 'seq' | 'stream' | 'version' | 'event' | 'at' | 'cause' | 'machine'>;
 
+/** A row's event, the state it led to and its context as stored (JSON text, parsed only if needed), without its hashes: what coverage reads. */
+export type TransitionRow<E extends AnyEvent = AnyEvent> = EventRow<E> & Pick<StoredRow<E>, 'state'> & { contextText: string };
+
 /** A row's recorded outcome without its event: what the read commands show (no event decoding, no replay). */
 export interface StateRow {
   seq: number;
@@ -265,6 +268,8 @@ export interface EventStore<E extends AnyEvent = AnyEvent> {
   readRows(experiment: string, query: RowQuery): IterableIterator<StoredRow<E>>;
   /** As readRows, only the events (decoded and checked as always) and where they happened: less to read. */
   readEvents(experiment: string, query: RowQuery): IterableIterator<EventRow<E>>;
+  /** As readEvents, with the state each row led to and its context's stored text. */
+  readTransitions(experiment: string, query: RowQuery): IterableIterator<TransitionRow<E>>;
   /**
    * Every row of an experiment in `seq` order with its recorded state and
    * context, but not its event (no decoding). Throws CorruptRowError for a row

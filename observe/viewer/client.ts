@@ -53,6 +53,8 @@ export function viewerMain(document: Document, window: Window): void {
   };
   bindControls(document, window, el, { go, render, last, select: (stream) => { view.selected = stream; el.follow.checked = false; render(); } });
   render();
+  // when the page first shows the experiment (the bench reads it)
+  window.performance?.mark?.('expctl-rendered');
 }
 
 /** Show row `slider.value`: the row line, the tree, the charts and the rows around it. */

@@ -49,6 +49,8 @@ section.panel { background: #fff; border: 1px solid #e2e8f0; border-radius: 6px;
 .tree, .tree ul { list-style: none; margin: 0; padding-left: 14px; }
 .tree { padding-left: 0; }
 .tree li { margin: 2px 0; }
+/* a big experiment's tree is laid out only where it is on screen */
+.tree > li > ul > li { content-visibility: auto; contain-intrinsic-size: auto 400px; }
 .actor { display: flex; gap: 8px; align-items: baseline; padding: 2px 6px; border: 1px solid var(--bd); border-left-width: 4px; border-radius: 4px; background: var(--bg); color: var(--fg); cursor: pointer; font-size: 12px; }
 .actor .name { font-weight: 600; min-width: 54px; }
 .actor .state { font-family: ui-monospace, Menlo, Consolas, monospace; }
