@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { directExecutor, supervisedExecutor, supervisorScript, type CommandRequest, type Executor } from '../workspace/executor.js';
 import { withTempDirAsync } from './fixtures.js';
+import { result, type BenchResult } from './result.js';
 
 /** Mean wall time (ms) of `runs` commands run one after the other through `executor` (after one warm-up). */
 async function perCommandMs(executor: Executor, dir: string, argv: string[], runs: number): Promise<number> {
@@ -40,15 +41,15 @@ async function supervisorRssMb(dir: string): Promise<number> {
  * next to spawning it directly from the driver, in the same process: the
  * per-command time of `true` both ways, and the supervisor's memory.
  */
-export async function executorBench(runs = 30): Promise<string[]> {
-  if (!existsSync(supervisorScript())) return ['executor: skipped, the supervisor is not built (npm run build)'];
+export async function executorBench(runs = 30): Promise<BenchResult[]> {
+  if (!existsSync(supervisorScript())) throw new Error('the supervisor is not built: run `npm run build` first');
   return withTempDirAsync(async (dir) => {
     const direct = await perCommandMs(directExecutor, dir, ['true'], runs);
     const supervised = await perCommandMs(supervisedExecutor, dir, ['true'], runs);
     const rss = await supervisorRssMb(dir);
     return [
-      `${'executor: one command (true)'.padEnd(34)} supervised ${supervised.toFixed(1).padStart(6)} ms     direct ${direct.toFixed(1).padStart(6)} ms     ratio ${(supervised / direct).toFixed(2)}     +${(supervised - direct).toFixed(1)} ms per command`,
-      `${'executor: supervisor memory'.padEnd(34)} ${rss.toFixed(1)} MB resident per running command`,
+      result('executor.supervised', 'executor: one command (true), supervised', supervised, 'ms', direct, 'spawned directly'),
+      result('executor.supervisor_rss', 'executor: supervisor memory per command', rss, 'MB'),
     ];
   });
 }

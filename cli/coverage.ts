@@ -34,7 +34,7 @@ export function transitionLine(t: GraphTransition): string {
 }
 
 export function printReport(io: Io, report: CoverageReport): void {
-  io.out(`transition coverage of ${report.experiments.join(', ')} (${report.rows} rows replayed)\n\n`);
+  io.out(`transition coverage of ${report.experiments.join(', ')} (${report.rows} rows)\n\n`);
   const header = ['machine', 'actors', 'taken', 'total', 'coverage'];
   const rows = report.machines.map((m) => [m.machine, String(m.actors), String(m.covered), String(m.total), `${m.percent.toFixed(1)}%`]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

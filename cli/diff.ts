@@ -1,8 +1,9 @@
-import { jsonDifferences, replay, type ReplayedActor } from '../engine/index.js';
-import { lifecycleRegistry } from '../runner/registry.js';
+import { jsonDifferences } from '../engine/index.js';
+import type { StreamState } from '../store/types.js';
 import { UsageError } from '../util/errors.js';
 import type { Io } from './io.js';
-import { experimentKey, openLogForReading } from './open-log.js';
+import { openLogForStates } from './log-file.js';
+import { experimentKey } from '../runner/log-keys.js';
 
 export interface DiffOptions {
   resultsDir: string;
@@ -19,13 +20,13 @@ export interface ActorDiff {
 
 /** `expctl diff <id> SEQ_A SEQ_B`: the actors whose state or context changed between two rows, with the changes. */
 export async function diffCommand(id: string, seqA: string, seqB: string, options: DiffOptions, io: Io): Promise<void> {
-  const store = openLogForReading(options.resultsDir);
+  const store = openLogForStates(options.resultsDir);
   try {
     const key = experimentKey(store, id);
     const [a, b] = [seq(seqA), seq(seqB)];
-    const before = replay(store, lifecycleRegistry, key, { toSeq: a }).actors;
-    const after = replay(store, lifecycleRegistry, key, { toSeq: b }).actors;
-    const diffs = actorDiffs(before, after);
+    // each row records its actor's state and context: the latest rows as of A and B, no replay
+    const states = (seq: number) => new Map(store.latestStates(key, seq).streams.map((s) => [s.stream, s]));
+    const diffs = actorDiffs(states(a), states(b));
     if (options.json) return io.out(`${JSON.stringify(diffs, null, 2)}\n`);
     if (diffs.length === 0) return io.out(`no actor changed between rows ${a} and ${b}\n`);
     for (const d of diffs) {
@@ -38,13 +39,13 @@ export async function diffCommand(id: string, seqA: string, seqB: string, option
   }
 }
 
-export function actorDiffs(before: Map<string, ReplayedActor>, after: Map<string, ReplayedActor>): ActorDiff[] {
+export function actorDiffs(before: ReadonlyMap<string, StreamState>, after: ReadonlyMap<string, StreamState>): ActorDiff[] {
   const streams = [...new Set([...before.keys(), ...after.keys()])];
   return streams.flatMap((stream) => {
-    const x = before.get(stream)?.snapshot;
-    const y = after.get(stream)?.snapshot;
+    const x = before.get(stream);
+    const y = after.get(stream);
     const changes = jsonDifferences(x?.context ?? null, y?.context ?? null).map((d) => ({ path: d.path, before: d.expected, after: d.actual }));
-    const [s1, s2] = [x ? String(x.value) : null, y ? String(y.value) : null];
+    const [s1, s2] = [x ? String(x.state) : null, y ? String(y.state) : null];
     return s1 === s2 && changes.length === 0 ? [] : [{ stream, before: s1, after: s2, changes }];
   });
 }

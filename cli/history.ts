@@ -51,9 +51,7 @@ export async function historyCommand(id: string, options: HistoryOptions, io: Io
     if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 1)) {
       throw new UsageError(`--limit ${options.limit} is not a number of rows`, 'give a whole number of 1 or more');
     }
-    const keep = rowFilter(key, options);
-    let rows = [...store.readExperiment(key)].filter(keep);
-    if (options.limit !== undefined) rows = rows.slice(-options.limit);
+    const rows = selectedRows(store, key, options);
     if (options.jsonl) for (const row of rows) io.out(`${JSON.stringify(historyJson(row))}\n`);
     else if (options.json) io.out(`${JSON.stringify(rows.map(historyJson), null, 2)}\n`);
     else for (const row of rows) io.out(`${String(row.seq).padStart(6)}  ${row.at}  ${row.stream}  ${row.event.type}  → ${JSON.stringify(row.state)}\n`);
@@ -62,23 +60,33 @@ export async function historyCommand(id: string, options: HistoryOptions, io: Io
   }
 }
 
+/**
+ * The rows the options select, in seq order. The log selects by stream and
+ * type and, for --limit, reads newest first and stops after N (the recorded
+ * times are checked here, as they are text the log cannot compare as times).
+ */
+function selectedRows(store: EventStore, key: string, o: HistoryOptions): StoredRow[] {
+  const stream = o.stream ? (o.stream === key || o.stream.startsWith(`${key}/`) ? o.stream : `${key}/${o.stream}`) : null;
+  const types = o.type?.split(',').map((t) => t.trim()).filter(Boolean).map((t) => (t.endsWith('.') ? `${t}*` : t));
+  const since = o.since ? time('--since', o.since) : null;
+  const until = o.until ? time('--until', o.until) : null;
+  const inTime = (row: StoredRow) => (since === null || Date.parse(row.at) >= since) && (until === null || Date.parse(row.at) <= until);
+  const query = { streams: stream ? [stream] : undefined, types: types?.length ? types : undefined, newestFirst: o.limit !== undefined };
+  const rows: StoredRow[] = [];
+  // without a time filter the log applies the limit itself
+  for (const row of store.readRows(key, { ...query, limit: since === null && until === null ? o.limit : undefined })) {
+    if (!inTime(row)) continue;
+    rows.push(row);
+    if (rows.length === o.limit) break;
+  }
+  return o.limit === undefined ? rows : rows.reverse();
+}
+
 /** A row of this experiment (rows of one experiment are not numbered 1…N when a log holds several). */
 function checkSeq(store: EventStore, key: string, at: number): number {
   const last = store.head(key)!.headSeq;
-  if (Number.isInteger(at) && [...store.readExperiment(key, { fromSeq: at, toSeq: at })].length === 1) return at;
+  if (Number.isInteger(at) && [...store.readStates(key, { fromSeq: at, toSeq: at })].length === 1) return at;
   throw new UsageError(`--at ${at} is not a row of experiment ${key}`, `pick a seq from \`expctl history ${key}\` (its last row is ${last})`);
-}
-
-function rowFilter(key: string, o: HistoryOptions): (row: StoredRow) => boolean {
-  const stream = o.stream ? (o.stream === key || o.stream.startsWith(`${key}/`) ? o.stream : `${key}/${o.stream}`) : null;
-  const types = o.type?.split(',').map((t) => t.trim()).filter(Boolean) ?? null;
-  const since = o.since ? time('--since', o.since) : null;
-  const until = o.until ? time('--until', o.until) : null;
-  return (row) =>
-    (!stream || row.stream === stream || row.stream.startsWith(`${stream}/`)) &&
-    (!types || types.some((t) => (t.endsWith('*') || t.endsWith('.') ? row.event.type.startsWith(t.replace(/\*$/, '')) : row.event.type === t))) &&
-    (since === null || Date.parse(row.at) >= since) &&
-    (until === null || Date.parse(row.at) <= until);
 }
 
 function time(flag: string, text: string): number {

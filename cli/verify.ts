@@ -17,7 +17,7 @@ export async function verifyCommand(id: string, options: VerifyOptions, io: Io):
     if (options.json) io.out(`${JSON.stringify(report, null, 2)}\n`);
     if (!report.ok) throw new ExpctlError('EXPCTL_VERIFY_FAILED', `log of ${report.experiment} does not verify: ${report.problem!.message}`, 'the log was changed outside expctl or is damaged; restore it from a backup, or keep the rows before the bad one with `expctl fork`');
     if (options.json) return;
-    io.out(`ok: ${report.experiment}: ${report.rows} rows in ${report.streams} streams verify (hash chain, replay of every stream, head)\n`);
+    io.out(`ok: ${report.experiment}: ${report.rows} rows in ${report.streams} streams verify (hash chain, replay of every stream, head, checkpoints and snapshots)\n`);
     io.out(`head hash ${report.headHash}\n`);
     for (const change of report.machineChanges) io.out(`note: ${change.streams} stream(s) written by ${change.recorded} replay under ${change.current}\n`);
   } finally {

@@ -26,7 +26,7 @@ export async function viewCommand(id: string, options: ViewOptions, io: Io): Pro
       throw new UsageError(`cannot write ${file}: ${(error as Error).message}`, 'choose another --out path, or check that its directory is writable', { cause: error });
     }
     io.out(`${file}\n`);
-    if (io.isTTY) io.err(`${key}: ${data.rows.length} rows, ${Math.round(Buffer.byteLength(html) / 1024)} KiB; open it in a browser (it needs no network)\n`);
+    if (io.isTTY) io.err(`${key}: ${data.rows} rows, ${Math.round(Buffer.byteLength(html) / 1024)} KiB; open it in a browser (it needs no network)\n`);
   } finally {
     store.close();
   }

@@ -4,7 +4,9 @@
  * diagrams draw them (engine/diagram.ts: one per transition and target,
  * identity (source, event, target), root-level ones with source `*`).
  *
- * Attribution, row by row (each row replayed and verified with applyRow):
+ * Attribution, row by row, from the state before the row as the stream's
+ * previous row records it (its state and context; nothing is replayed, so a
+ * big log is read fast; `verify` checks that the records replay):
  * - the row's event: the transitions XState selects for it in the state
  *   before the row (`machine.getTransitionData`, guards evaluated as the
  *   step did). A root-level transition is an edge from `*`, so it matches in
@@ -24,11 +26,13 @@
  */
 
 import { getInitialMicrosteps, getMicrosteps, getNextTransitions, type AnyMachineSnapshot, type AnyStateMachine, type AnyStateNode, type AnyTransitionDefinition } from 'xstate';
-import type { EventStore, StoredRow } from '../store/types.js';
+import type { EventStore, TransitionRow } from '../store/types.js';
+import { CorruptRowError } from '../store/errors.js';
+import type { StateValue } from '../store/types.js';
+import { mayTakeEventless, recordedStep, stayedWithoutEventless } from './coverage-steps.js';
 import { isEvent } from './events.js';
 import { indexedGraph, type GraphTransition } from './graph.js';
-import type { Registry } from './registry.js';
-import { applyRow, type ReplayedActor } from './replay.js';
+import { lookupMachine, type RegisteredMachine, type Registry } from './registry.js';
 
 /** Where a transition was first taken. */
 export interface FirstTaken {
@@ -66,11 +70,33 @@ export interface MachineCoverage {
 
 /** The documented `coverage --json` object. */
 export interface CoverageReport {
-  /** The experiment keys (`id` or `id~N`) whose histories were replayed. */
+  /** The experiment keys (`id` or `id~N`) whose histories were read. */
   experiments: string[];
   rows: number;
   /** Every machine of the registry, in registry order. */
   machines: MachineCoverage[];
+}
+
+/** What a row took: from the definition and the recorded states where they say (engine/coverage-steps.ts), else by evaluating the step from the recorded state before it. */
+function stepOf(machine: AnyStateMachine, previous: TransitionRow | null, row: TransitionRow, exact: boolean): { taken: GraphTransition[]; unattributed: number } {
+  if (!previous) return transitionsTaken(machine, null, row.event, isEvent(row.event, 'actor.created') ? row.event.data.input : undefined);
+  const recorded = typeof previous.state === 'string' && !exact
+    ? recordedStep(machine, { before: previous.state, beforeContext: previous.contextText, event: row.event.type, after: row.state, afterContext: row.contextText })
+    : null;
+  if (recorded) return { taken: recorded.flatMap((t) => indexedGraph(machine).edgesOf.get(t) ?? []), unattributed: 0 };
+  let context: Record<string, unknown>;
+  try {
+    context = JSON.parse(previous.contextText) as Record<string, unknown>;
+  } catch {
+    throw new CorruptRowError(previous.seq, previous.stream, previous.version, 'its context is not valid JSON');
+  }
+  return transitionsTaken(machine, machine.resolveState({ value: previous.state as never, context }), row.event, undefined, row.state);
+}
+
+/** A stream's machine and latest row so far. */
+interface Recorded {
+  entry: RegisteredMachine;
+  row: TransitionRow;
 }
 
 interface Tally {
@@ -83,14 +109,18 @@ interface Tally {
  * The definition edges a step took: from `before` (null for the row that
  * creates the actor, with `input`) on `event`.
  */
-export function transitionsTaken(machine: AnyStateMachine, before: AnyMachineSnapshot | null, event: { type: string; data?: unknown }, input?: unknown): { taken: GraphTransition[]; unattributed: number } {
+export function transitionsTaken(machine: AnyStateMachine, before: AnyMachineSnapshot | null, event: { type: string; data?: unknown }, input?: unknown, after?: StateValue): { taken: GraphTransition[]; unattributed: number } {
   const { edgesOf } = indexedGraph(machine);
   const taken: GraphTransition[] = [];
   let steps: AnyMachineSnapshot[];
   if (before === null) {
+    if (!mayTakeEventless(machine, machine.root.initial?.target ?? [])) return { taken, unattributed: 0 };
     steps = getInitialMicrosteps(machine, input).map(([s]) => s);
   } else {
-    for (const t of machine.getTransitionData(before as never, event as never) as AnyTransitionDefinition[]) taken.push(...(edgesOf.get(t) ?? []));
+    const selected = machine.getTransitionData(before as never, event as never) as AnyTransitionDefinition[];
+    for (const t of selected) taken.push(...(edgesOf.get(t) ?? []));
+    if (!mayTakeEventless(machine, [...(before._nodes as AnyStateNode[]), ...selected.flatMap((t) => t.target ?? [])])) return { taken, unattributed: 0 };
+    if (after !== undefined && stayedWithoutEventless(machine, before, selected, after)) return { taken, unattributed: 0 };
     steps = [before, ...getMicrosteps(machine, before as never, event as never).map(([s]) => s as AnyMachineSnapshot)];
   }
   // steps[0] is the state the event met (or the initial state), steps[1] the event's microstep; the rest are eventless
@@ -115,31 +145,32 @@ export class CoverageCollector {
   private readonly experiments: string[] = [];
   private rows = 0;
 
-  constructor(private readonly registry: Registry) {
+  /** `exact`: evaluate every step (no shortcuts from the recorded states); the shortcuts give the same report, faster. */
+  constructor(private readonly registry: Registry, private readonly options: { exact?: boolean } = {}) {
     for (const id of registry.keys()) this.tallies.set(id, { actors: 0, unattributed: 0, taken: new Map() });
   }
 
-  /** Replay one experiment's log (verifying every row) and record what each step took. */
+  /** Read one experiment's log and record what each step took. */
   addExperiment(store: EventStore, experiment: string): this {
-    const actors = new Map<string, ReplayedActor>();
-    for (const row of store.readExperiment(experiment)) this.addRow(actors, row);
+    const streams = new Map<string, Recorded>();
+    for (const row of store.readTransitions(experiment, {})) this.addRow(streams, experiment, row);
     this.experiments.push(experiment);
     return this;
   }
 
-  /** One row: replays it into `actors` and records the transitions it took. */
-  addRow(actors: Map<string, ReplayedActor>, row: StoredRow): void {
-    const before = actors.get(row.stream);
-    const after = applyRow(this.registry, actors, row);
-    const tally = this.tallies.get(after.entry.id)!;
-    if (!before) tally.actors += 1;
-    const input = !before && isEvent(row.event, 'actor.created') ? row.event.data.input : undefined;
-    const { taken, unattributed } = transitionsTaken(after.entry.machine, before?.snapshot ?? null, row.event, input);
+  /** One row: the transitions it took from the state its stream's previous row records (`streams`: the latest of each). */
+  addRow(streams: Map<string, Recorded>, experiment: string, row: TransitionRow): void {
+    const previous = streams.get(row.stream);
+    const entry = previous?.entry ?? lookupMachine(this.registry, row.machine, row.stream);
+    streams.set(row.stream, { entry, row });
+    const tally = this.tallies.get(entry.id)!;
+    if (!previous) tally.actors += 1;
+    const { taken, unattributed } = stepOf(entry.machine, previous?.row ?? null, row, this.options.exact ?? false);
     tally.unattributed += unattributed;
     for (const edge of taken) {
       const seen = tally.taken.get(edge.id);
       if (seen) seen.count += 1;
-      else tally.taken.set(edge.id, { count: 1, first: { experiment: row.experiment, stream: row.stream, seq: row.seq } });
+      else tally.taken.set(edge.id, { count: 1, first: { experiment, stream: row.stream, seq: row.seq } });
     }
     this.rows += 1;
   }

@@ -80,7 +80,7 @@ export class EffectFailure extends ExpctlError {
 }
 
 /** The latest `effect.completed` output of `effect` in a stream's rows, if any. */
-export function outputOf<T = unknown>(rows: readonly StoredRow[], effect: string): T | undefined {
+export function outputOf<T = unknown>(rows: readonly Pick<StoredRow, 'event'>[], effect: string): T | undefined {
   for (let i = rows.length - 1; i >= 0; i--) {
     const { event } = rows[i]!;
     if (isEvent(event, 'effect.completed') && event.data.effect === effect) return event.data.output as T;

@@ -1,11 +1,14 @@
 export { createRegistry, definitionHash, registerMachine, lookupMachine, parseMachineRef, UnknownMachineError, type MachineDeclaration, type Notices, type RegisteredMachine, type Registry } from './registry.js';
 export { isEvent, type AnyEvent, type EngineEvent } from './events.js';
 export { replay, applyRow, type ReplayedActor, type ReplayResult, type ReplayOptions, type MachineChange } from './replay.js';
-export { verifyLog, type VerifyReport, type VerifyProblem, type ProblemKind } from './verify.js';
+export { verifyLog, checkLog, type VerifyReport, type VerifyProblem, type ProblemKind } from './verify.js';
+export { restore, type LoadedLog, type ChainPosition } from './restore.js';
+export { Checkpointer, CHECKPOINT_EVERY, GENESIS, snapshotOf, type CheckpointStart } from './checkpoint.js';
 export { createStep, eventStep, pendingEffect, type Step, type StepMeta, type EffectRequest } from './step.js';
-export { snapshotHash, stateName, essenceOf, sameState } from './snapshot.js';
+export { snapshotHash, snapshotTexts, essenceHash, stateName, essenceOf, sameState, type SnapshotTexts } from './snapshot.js';
 export { diffJson, jsonDifferences, type JsonDifference } from './diff.js';
 export { ReplayDivergenceError, MalformedStreamError } from './errors.js';
-export { Runtime, type RuntimeOptions, type RuntimeObserver, type CommittedRow, type Committed, type Decision } from './runtime.js';
+export { Runtime } from './runtime.js';
+export type { RuntimeOptions, RuntimeObserver, CommittedRow, Committed, Decision } from './runtime-options.js';
 export { EffectFailure, outputOf, type EffectContext, type EffectHandler, type EffectResult, type SpawnSpec, type StartedCommand } from './effects.js';
 export { isFinal, stateMeta, type StateMeta } from './state-meta.js';

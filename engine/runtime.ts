@@ -1,65 +1,11 @@
-import type { AnyEvent, Cause, EventStore, StateValue, StoredRow } from '../store/types.js';
-import { commandRecords, EffectFailure, type EffectContext, type EffectHandler, type SpawnSpec } from './effects.js';
-import type { Registry } from './registry.js';
+import type { AnyEvent, Cause, StateValue, StoredRow } from '../store/types.js';
+import { commandRecords, EffectFailure, type EffectContext, type SpawnSpec } from './effects.js';
+import { Checkpointer } from './checkpoint.js';
+import type { CommittedRow, RuntimeOptions } from './runtime-options.js';
 import type { ReplayedActor } from './replay.js';
 import { sameState, stateName } from './snapshot.js';
 import { stateMeta } from './state-meta.js';
 import { createStep, eventStep, pendingEffect, type EffectRequest, type Step } from './step.js';
-
-/** A committed row and the state its actor was in before it (null for a new actor). */
-export interface CommittedRow {
-  row: StoredRow;
-  before: StateValue | null;
-}
-
-/** Watches the runtime: told of every commit, it only reads (progress, metrics, inspector). */
-export interface RuntimeObserver {
-  /** Rows just committed (one atomic append); `actors` already reflects them. */
-  committed?(rows: readonly CommittedRow[], actors: ReadonlyMap<string, ReplayedActor>): void;
-}
-
-/** What the driver decides after a commit: actors to create (one append), then events to send (one append each). */
-export interface Decision {
-  create?: { specs: SpawnSpec[]; parent: string | null };
-  send?: { stream: string; event: AnyEvent }[];
-}
-
-/** A commit, as the driver's `react` sees it once it is done: its rows and the effects it held. */
-export interface Committed {
-  rows: readonly CommittedRow[];
-  /** Effects this commit (or resumeEffects) did not start because of `hold`. */
-  held: readonly EffectRequest[];
-}
-
-export interface RuntimeOptions {
-  store: EventStore;
-  registry: Registry;
-  experiment: string;
-  /** Finds the handler of an effect; throws for an effect nobody implements (a bug). */
-  handler: (request: EffectRequest, actor: ReplayedActor) => EffectHandler;
-  /**
-   * Waits until the effect may start (concurrency limits); resolves with the
-   * function that frees its place, or with null: not in this drive (a limit
-   * such as a budget was reached), so it is held like `hold`'s.
-   */
-  admit?: (request: EffectRequest, actor: ReplayedActor, signal: AbortSignal) => Promise<(() => void) | null>;
-  /**
-   * An early stop: effects for which this returns true are not started, and
-   * timers (`request` null) not scheduled; they stay pending for a later
-   * driver. Pure.
-   */
-  hold?: (request: EffectRequest | null, actor: ReplayedActor) => boolean;
-  /**
-   * The driver's decisions, made after each commit is complete (its rows
-   * appended, observers told, its effects started), never inside it: what to
-   * create or send next. Its own commits are reacted to in turn.
-   */
-  react?: (committed: Committed) => Decision | null;
-  /** Delay before retrying after `failures` failed attempts. */
-  backoffMs?: (failures: number) => number;
-  clock?: () => number;
-  observer?: RuntimeObserver;
-}
 
 type Work = { kind: 'event'; stream: string; event: AnyEvent; cause: Cause } | { kind: 'create'; spec: SpawnSpec; parent: string | null; cause: Cause };
 
@@ -84,10 +30,23 @@ export class Runtime {
   private readonly clock: () => number;
   /** Effects held during the commit (or resumeEffects) in progress, for `react`. */
   private heldNow: EffectRequest[] = [];
+  private readonly checkpointer: Checkpointer | null;
 
   constructor(private readonly options: RuntimeOptions, actors: Map<string, ReplayedActor> = new Map()) {
     this.actors = actors;
     this.clock = options.clock ?? Date.now;
+    this.checkpointer = options.checkpoints ? new Checkpointer(options.store, options.experiment, options.checkpoints) : null;
+  }
+
+  /** Record a checkpoint now (the end of a drive) if there is anything new to vouch for; a log that refuses it stops the runtime. */
+  checkpoint(): void {
+    if (this.fatal || !this.checkpointer) return;
+    try {
+      this.checkpointer.write(this.actors);
+    } catch (error) {
+      this.fail(error);
+      throw error;
+    }
   }
 
   get stopping(): boolean {
@@ -162,7 +121,10 @@ export class Runtime {
       this.fail(error);
       throw error;
     }
+    for (const row of rows) if (row.version === 1) staged.get(row.stream)!.createdSeq = row.seq;
     for (const [stream, actor] of staged) this.actors.set(stream, actor);
+    this.checkpointer?.committed(rows);
+    if (this.checkpointer?.due) this.checkpoint();
     const committed = rows.map((row, i) => ({ row, before: steps[i]!.before }));
     this.options.observer?.committed?.(committed, this.actors);
     for (const { stream, step } of steps) {
@@ -192,7 +154,7 @@ export class Runtime {
       const entry = this.options.registry.get(machine);
       if (!entry) throw new Error(`no machine "${machine}" is registered`);
       const step = createStep(entry, stream, input, item.parent, { at, cause: item.cause });
-      return { stream, step, actor: { stream, entry, snapshot: step.snapshot, version: 1, parent: item.parent, created: at, recordedMachine: entry.ref } };
+      return { stream, step, actor: { stream, entry, snapshot: step.snapshot, version: 1, parent: item.parent, created: at, createdSeq: 0, recordedMachine: entry.ref } };
     }
     const current = staged.get(item.stream) ?? this.actors.get(item.stream);
     if (!current) throw new Error(`no actor ${item.stream}`);

@@ -2,7 +2,7 @@ import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
 import type { ActorCreated } from '../schemas/engine-events.js';
 import type { AnyEvent, AppendRow, Cause, StateValue } from '../store/types.js';
 import type { RegisteredMachine } from './registry.js';
-import { snapshotHash, stateName } from './snapshot.js';
+import { snapshotTexts, stateName } from './snapshot.js';
 import { stateMeta } from './state-meta.js';
 
 /** An effect the new state asks for; `key` (`stream/state/attempt`) is its idempotency key (I3). */
@@ -54,16 +54,19 @@ function build(
   event: AnyEvent,
   meta: StepMeta,
 ): Step {
+  // the texts the snapshot hash is computed from are the row's stored texts: serialised once
+  const texts = snapshotTexts(snapshot);
   const row: AppendRow = {
     stream,
     expectedVersion: version,
     event,
     state: snapshot.value as StateValue,
     context: snapshot.context,
-    snapshotHash: snapshotHash(snapshot),
+    snapshotHash: texts.hash,
     machine: entry.ref,
     at: meta.at,
     cause: meta.cause,
+    texts: { state: texts.state, context: texts.context },
   };
   const effects = actions
     .filter((a) => a.type === 'startEffect')

@@ -1,22 +1,14 @@
 import { CorruptRowError } from '../store/errors.js';
 import { GENESIS_HASH, rowHash } from '../store/rows.js';
 import type { EventStore, ExperimentHead, StoredRow } from '../store/types.js';
-import { canonicalJson } from '../util/canonical-json.js';
 import { ExpctlError } from '../util/errors.js';
 import type { Registry } from './registry.js';
 import { applyRow, machineChanges, type MachineChange, type ReplayedActor } from './replay.js';
-import { snapshotHash } from './snapshot.js';
+import { SavedStates } from './saved-states.js';
 
-export type ProblemKind = 'chain' | 'hash' | 'decode' | 'replay' | 'stream' | 'head' | 'snapshot' | 'machine';
+import type { VerifyProblem } from './verify-problem.js';
 
-/** The first thing wrong with a log, located by row where there is one. */
-export interface VerifyProblem {
-  kind: ProblemKind;
-  seq: number | null;
-  stream: string | null;
-  version: number | null;
-  message: string;
-}
+export type { ProblemKind, VerifyProblem } from './verify-problem.js';
 
 export interface VerifyReport {
   experiment: string;
@@ -31,28 +23,30 @@ export interface VerifyReport {
 
 /**
  * I6 + I2/I4: recompute the hash chain of an experiment, replay every stream,
- * check stored snapshots and the recorded head. Reports the first bad row.
+ * check the stored checkpoints and snapshots and the recorded head. Reports
+ * the first bad row.
  *
  * @example const report = verifyLog(store, lifecycleRegistry, 'demo-001'); if (!report.ok) console.log(report.problem);
  */
 export function verifyLog(store: EventStore, registry: Registry, experiment: string): VerifyReport {
+  return checkLog(store, registry, experiment).report;
+}
+
+/** verifyLog, with the actors it replayed (so loading a log for a drive replays it once). */
+export function checkLog(store: EventStore, registry: Registry, experiment: string): { report: VerifyReport; actors: Map<string, ReplayedActor> } {
   const actors = new Map<string, ReplayedActor>();
   const head = store.head(experiment);
+  const saved = new SavedStates(store, experiment);
   let rows = 0;
   let prevHash = GENESIS_HASH;
   let lastSeq = 0;
-  const report = (problem: VerifyProblem | null): VerifyReport => ({
-    experiment,
-    ok: problem === null,
-    rows,
-    streams: actors.size,
-    headHash: rows > 0 ? prevHash : null,
-    problem,
-    machineChanges: problem ? [] : machineChanges(actors),
+  const report = (problem: VerifyProblem | null) => ({
+    actors,
+    report: { experiment, ok: problem === null, rows, streams: actors.size, headHash: rows > 0 ? prevHash : null, problem, machineChanges: problem ? [] : machineChanges(actors) },
   });
   try {
     for (const row of store.readExperiment(experiment)) {
-      const problem = chainProblem(row, prevHash) ?? replayProblem(registry, actors, row);
+      const problem = chainProblem(row, prevHash) ?? replayProblem(registry, actors, row) ?? saved.check(row, rows + 1, actors.size);
       if (problem) return report(problem);
       prevHash = row.hash;
       lastSeq = row.seq;
@@ -62,7 +56,7 @@ export function verifyLog(store: EventStore, registry: Registry, experiment: str
     if (!(error instanceof CorruptRowError)) throw error;
     return report({ kind: 'decode', seq: error.seq, stream: error.stream, version: error.version, message: error.message });
   }
-  return report(headProblem(experiment, head, rows, lastSeq, prevHash) ?? snapshotProblem(store, actors));
+  return report(headProblem(experiment, head, rows, lastSeq, prevHash) ?? saved.unmatched());
 }
 
 function chainProblem(row: StoredRow, prevHash: string): VerifyProblem | null {
@@ -100,20 +94,3 @@ function headProblem(experiment: string, head: ExperimentHead | null, rows: numb
   };
 }
 
-function snapshotProblem(store: EventStore, actors: Map<string, ReplayedActor>): VerifyProblem | null {
-  for (const actor of actors.values()) {
-    for (const saved of store.snapshots(actor.stream)) {
-      const replayed = saved.version <= actor.version ? stateAt(store, actor, saved.version) : null;
-      if (replayed && replayed.hash === saved.snapshotHash && canonicalJson(replayed.state) === canonicalJson(saved.state)) continue;
-      return { kind: 'snapshot', seq: null, stream: actor.stream, version: saved.version, message: `the stored snapshot of ${actor.stream} at version ${saved.version} does not match the replayed state` };
-    }
-  }
-  return null;
-}
-
-/** The recorded state and hash at a version (already verified against replay row by row). */
-function stateAt(store: EventStore, actor: ReplayedActor, version: number): { state: unknown; hash: string } | null {
-  if (version === actor.version) return { state: actor.snapshot.value, hash: snapshotHash(actor.snapshot) };
-  const row = store.readStream(actor.stream, { fromVersion: version, toVersion: version })[0];
-  return row ? { state: row.state, hash: row.snapshotHash } : null;
-}

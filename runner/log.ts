@@ -1,4 +1,4 @@
-import { outputOf, replay, verifyLog, type Registry, type ReplayResult } from '../engine/index.js';
+import { checkLog, outputOf, restore, type LoadedLog, type Registry } from '../engine/index.js';
 import { ExperimentConfig } from '../schemas/config.js';
 import type { LifecycleEvent } from '../schemas/events.js';
 import { openStore, type SqliteStoreOptions } from '../store/sqlite-store.js';
@@ -45,12 +45,21 @@ export function recordedStart(store: ExperimentLog, key: string): RecordedStart 
   return { config: ExperimentConfig.parse(start.config), configDir: start.configDir, ...fingerprint };
 }
 
-/** Verify the chain and replay every stream (I2, I4, I6); a log that does not verify is refused. */
-export function loadVerified(store: EventStore, key: string, registry: Registry = lifecycleRegistry): ReplayResult {
-  if (!store.head(key)) throw new ExperimentNotFoundError(key, store.location, store.experiments().map((h) => h.experiment));
-  const report = verifyLog(store, registry, key);
+/**
+ * The actors of an experiment, from a log that checks out (I2, I4, I6): from
+ * its newest checkpoint, checking and replaying only what came after it
+ * (engine/restore.ts); without one, or when anything about it does not check
+ * out, by verifying the chain and replaying every stream. A log that does not
+ * verify is refused, naming its first problem.
+ */
+export function loadVerified(store: EventStore, key: string, registry: Registry = lifecycleRegistry): LoadedLog {
+  const head = store.head(key);
+  if (!head) throw new ExperimentNotFoundError(key, store.location, store.experiments().map((h) => h.experiment));
+  const restored = restore(store, registry, key);
+  if (restored) return restored;
+  const { report, actors } = checkLog(store, registry, key);
   if (!report.ok) throw new LogInvalidError(key, report.problem!);
-  return replay(store, registry, key);
+  return { experiment: key, actors, rows: report.rows, lastSeq: head.headSeq, machineChanges: report.machineChanges, checked: { seq: head.headSeq, hash: head.headHash }, changed: new Set(actors.keys()) };
 }
 
 /** The task repository prepared for an experiment: the recorded output of its `prepareRepository` effect. */

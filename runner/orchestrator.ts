@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { isFinal, Runtime, sameState, stateMeta, type Committed, type Decision, type EffectHandler, type EffectRequest, type MachineChange, type Registry, type ReplayedActor } from '../engine/index.js';
+import { GENESIS, isFinal, Runtime, sameState, stateMeta, type CheckpointStart, type Committed, type Decision, type EffectHandler, type EffectRequest, type MachineChange, type Registry, type ReplayedActor } from '../engine/index.js';
 import { contextOf } from '../machines/index.js';
 import type { Lease } from '../store/types.js';
 import { ownIdentity } from '../util/procfs.js';
@@ -10,7 +10,7 @@ import type { Executor } from '../workspace/executor.js';
 import { createFinalization, type Finalization } from './finalization/finalization.js';
 import { createHolds, type Holds, type UntilSpec } from './holds.js';
 import { loadVerified, type ExperimentLog } from './log.js';
-import { recordedLimits, recordedSpends, spendOf, type BudgetLimits, type BudgetStop } from './execution/budget.js';
+import { driveBudget, recordedLimits, recordedSpends, spendOf, type BudgetLimits, type BudgetStop, type DriveBudget } from './execution/budget.js';
 import { currentOperator } from './operator.js';
 import { outcomeSummary, type OutcomeSummary } from './outcome.js';
 import { experimentPaths } from './paths.js';
@@ -94,7 +94,9 @@ interface Drive {
   registry: Registry;
   upgraded: MachineChange[];
   /** The spending limits this drive runs with, and whether they differ from what the log last recorded. */
-  budget: { limits: Required<{ [K in keyof BudgetLimits]: number | null }>; changed: boolean };
+  budget: DriveBudget;
+  /** Where this drive's checkpoints continue from (docs/design.md §3). */
+  checkpoints: CheckpointStart;
 }
 
 /**
@@ -107,14 +109,15 @@ export async function driveExperiment(request: ExperimentRequest): Promise<Exper
   const registry = request.registry ?? lifecycleRegistry;
   const start = planStart(request);
   if (request.from && start.isNew) throw new NothingToRedoError(start.key);
-  const budget = budgetOf(request, start);
+  const budget = driveBudget(start.isNew ? null : recordedLimits(request.store, start.key), start.config.limits, Boolean(request.config), request.limits);
   const collaborators = (request.collaborators ?? ((limits: Limits) => createCollaborators(limits, request.executor)))({ ...start.config.limits, ...budget.limits });
   const loading = performance.now();
   const replayed = start.isNew ? null : loadVerified(request.store, start.key, registry);
   const replayMs = replayed ? performance.now() - loading : null;
   if (!start.isNew) collaborators.execution.budget.seed(recordedSpends(request.store, start.key));
   const session = sessionFor(request, start, replayed?.actors ?? new Map());
-  const drive: Drive = { request, start, session, collaborators, registry, upgraded: replayed?.machineChanges ?? [], holds: request.until ? createHolds(request.until) : null, budget };
+  const checkpoints = replayed ? { checked: replayed.checked, changed: replayed.changed } : { checked: GENESIS, changed: [] };
+  const drive: Drive = { request, start, session, collaborators, registry, upgraded: replayed?.machineChanges ?? [], holds: request.until ? createHolds(request.until) : null, budget, checkpoints };
   const experiment = session.actors.get(start.key);
   if (experiment && isFinal(experiment.snapshot) && !request.from && start.added.length === 0) return outcomeOf(session, { alreadyComplete: true });
   return leased(drive, async (runtime, takenOver, lost) => {
@@ -160,13 +163,28 @@ async function leased<T>(drive: Drive, work: (runtime: Runtime, takenOver: Lease
   const onAbort = () => void runtime.stop(request.signal!.reason);
   request.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    return await work(runtime, takenOver, () => {
+    runtime.checkpoint(); // what the load checked in full (or after the last checkpoint) is vouched for at once
+    const result = await work(runtime, takenOver, () => {
       if (lostWith) throw lostWith;
     });
+    if (!lostWith) runtime.checkpoint(); // the next resume starts here
+    return result;
+  } catch (error) {
+    if (!lostWith) tryCheckpoint(runtime);
+    throw error;
   } finally {
     clearInterval(heartbeat);
     request.signal?.removeEventListener('abort', onAbort);
     request.store.releaseLease(session.key, holder.id);
+  }
+}
+
+/** A drive that ends in an error still leaves a checkpoint where it can (a log that refuses one has its own error already). */
+function tryCheckpoint(runtime: Runtime): void {
+  try {
+    runtime.checkpoint();
+  } catch {
+    // the drive's own error is the one to report
   }
 }
 
@@ -193,20 +211,8 @@ function outcomeOf(session: Session, { alreadyComplete = false, held = 0, resets
   return { key: session.key, state, dir: session.paths.dir, alreadyComplete, held, resets, summary: outcomeSummary(session), budget };
 }
 
-/**
- * The spending limits of this drive: the flags, else the config `run` was
- * given, else what the log last recorded (a change, or the config it was
- * started with); `changed` when they differ from what the log says.
- */
-function budgetOf(request: ExperimentRequest, start: StartPlan): Drive['budget'] {
-  const recorded = start.isNew ? null : recordedLimits(request.store, start.key);
-  const base = request.config ? start.config.limits : recorded ?? start.config.limits;
-  const limits = { maxCostUsd: request.limits?.maxCostUsd ?? base.maxCostUsd ?? null, maxTokens: request.limits?.maxTokens ?? base.maxTokens ?? null };
-  const before = recorded ?? { maxCostUsd: null, maxTokens: null };
-  return { limits, changed: recorded !== null && (limits.maxCostUsd !== (before.maxCostUsd ?? null) || limits.maxTokens !== (before.maxTokens ?? null)) };
-}
-
-function createRuntime({ request, session, collaborators: c, registry, holds }: Drive): Runtime {
+function createRuntime(drive: Drive): Runtime {
+  const { request, session, collaborators: c, registry, holds } = drive;
   const backoff = session.config.retries.backoffSeconds * 1000;
   const watchers = request.watchers ?? [];
   const runtime: Runtime = new Runtime(
@@ -221,6 +227,7 @@ function createRuntime({ request, session, collaborators: c, registry, holds }: 
       backoffMs: (failures) => Math.min(60_000, backoff * 2 ** (failures - 1)),
       observer: { committed: (rows, actors) => watchers.forEach((w) => w.rows?.(rows, actors)) },
       react: (committed) => decide(committed, runtime, session, c.execution, holds),
+      checkpoints: drive.checkpoints,
     },
     session.actors as Map<string, ReplayedActor>,
   );

@@ -90,6 +90,7 @@ export function planImport<E extends AnyEvent>(experiment: string, rows: readonl
     throw new ImportError(`experiment ${experiment} already exists in this log`, {}, 'an experiment can only be imported into a log that does not have it; import into another results directory (--results-dir DIR)');
   }
   if (rows.length === 0) throw new ImportError(`there are no rows of experiment ${experiment} to import`);
+  if (experiment === '' || experiment.includes('/')) throw new ImportError(`"${experiment}" is not an experiment key: it must be non-empty and have no "/"`);
   const locate = (index: number): ImportLocation => ({ row: index + 1 });
   const checked = checkImportedRows(experiment, rows, locate);
   return checked.map((row, index) => {
@@ -104,7 +105,6 @@ export function planImport<E extends AnyEvent>(experiment: string, rows: readonl
       if (!(error instanceof CorruptRowError)) throw error;
       throw new ImportError(`stream ${row.stream}, version ${row.version} cannot be read: ${error.problem}`, locate(index));
     }
-    const stored = decoded;
-    return { raw, prevHash: row.prevHash, hash: row.hash, stored: (seq: number) => ({ ...stored, seq }) };
+    return { raw, prevHash: row.prevHash, hash: row.hash, stored: decoded };
   });
 }

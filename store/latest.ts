@@ -1,7 +1,7 @@
 import { CorruptRowError } from './errors.js';
-import type { StreamState } from './types.js';
+import type { StateRow, StreamState } from './types.js';
 
-/** The latest row of a stream, with its state and context as stored (JSON text). */
+/** A row of a stream, with its state and context as stored (JSON text). */
 export interface LatestRow {
   stream: string;
   version: number;
@@ -13,16 +13,29 @@ export interface LatestRow {
   at: string;
 }
 
+const parseText = (row: { seq: number; stream: string; version: number }, text: string, field: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new CorruptRowError(row.seq, row.stream, row.version, `its ${field} is not valid JSON`);
+  }
+};
+
 /** Parse a stream's latest state; a text that is not JSON is a corrupt row. */
 export function parseLatest(row: LatestRow): StreamState {
-  const json = (text: string, field: string): unknown => {
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw new CorruptRowError(row.seq, row.stream, row.version, `its ${field} is not valid JSON`);
-    }
-  };
-  return { stream: row.stream, version: row.version, seq: row.seq, machine: row.machine, state: json(row.state, 'state') as StreamState['state'], context: json(row.context, 'context'), createdAt: row.createdAt, at: row.at };
+  const { stream, version, seq, machine, createdAt, at } = row;
+  return { stream, version, seq, machine, state: parseText(row, row.state, 'state') as StreamState['state'], context: parseText(row, row.context, 'context'), createdAt, at };
+}
+
+/** A row's recorded state value alone. */
+export function parseState(row: { seq: number; stream: string; version: number; state: string }): StateRow['state'] {
+  return parseText(row, row.state, 'state') as StateRow['state'];
+}
+
+/** A row's recorded state, as the read commands show it; rows of a newer event schema are refused (`current` is the codec's). */
+export function parseStateRow(row: Omit<LatestRow, 'createdAt'> & { type: string; schema: number }, current: number): StateRow {
+  if (row.schema > current) throw newerSchemaError(row, current);
+  return { seq: row.seq, stream: row.stream, version: row.version, type: row.type, at: row.at, machine: row.machine, state: parseState(row), context: parseText(row, row.context, 'context') };
 }
 
 /** A row written with a newer event schema than this expctl reads. */

@@ -1,13 +1,14 @@
-import { canonicalJson } from '../util/canonical-json.js';
 import { ANY_EVENT_CODEC, type EventCodec } from './codec.js';
-import { LeaseLostError } from './errors.js';
+import { InvalidAppendError, LeaseLostError } from './errors.js';
 import { leaseDecision, systemLeaseEnvironment, type LeaseEnvironment } from './lease-policy.js';
 import { planImport } from './import-rows.js';
-import { newerSchemaError, parseLatest } from './latest.js';
+import { newerSchemaError, parseLatest, parseStateRow } from './latest.js';
+import { selects } from './row-filter.js';
+import { moveDigest, snapshotRecordHash, snapshotsDigest } from './snapshot-digest.js';
 import { decodeRow, planAppend, type PlannedRow } from './rows.js';
 import type {
-  AnyEvent, AppendRow, EventStore, LatestStates, ExperimentHead, ImportedRow, Lease, LeaseAcquired, LeaseHolder, LeaseOptions,
-  RawRow, SeqRange, StoredRow, StoredSnapshot, StreamInfo, VersionRange,
+  AnyEvent, AppendRow, CheckpointAt, ChainRow, EventRow, TransitionRow, Checkpoint, EventStore, LatestStates, ExperimentHead, ImportedRow, Lease, LeaseAcquired, LeaseHolder, LeaseOptions,
+  RawRow, ResumeBase, RowQuery, SeqRange, StateRow, StoredRow, StoredSnapshot, StreamInfo, VersionRange,
 } from './types.js';
 
 interface Record_ { seq: number; raw: RawRow; prevHash: string; hash: string }
@@ -26,7 +27,8 @@ class MemoryStore<E extends AnyEvent> implements EventStore<E> {
   private readonly byStream = new Map<string, Record_[]>();
   private readonly heads = new Map<string, ExperimentHead>();
   private readonly leases = new Map<string, Lease>();
-  private readonly snaps = new Map<string, Map<number, string>>();
+  private readonly snaps = new Map<string, StoredSnapshot>();
+  private readonly checks = new Map<string, Checkpoint[]>();
   private closed = false;
 
   constructor(private readonly env: LeaseEnvironment, readonly codec: EventCodec<E>) {}
@@ -52,7 +54,8 @@ class MemoryStore<E extends AnyEvent> implements EventStore<E> {
       const list = this.byStream.get(p.raw.stream) ?? [];
       list.push(record);
       this.byStream.set(p.raw.stream, list);
-      return p.stored(record.seq);
+      p.stored.seq = record.seq;
+      return p.stored;
     });
     const last = stored[stored.length - 1]!;
     this.heads.set(experiment, { experiment, rows: (head?.rows ?? 0) + stored.length, headSeq: last.seq, headHash: last.hash });
@@ -65,10 +68,26 @@ class MemoryStore<E extends AnyEvent> implements EventStore<E> {
     return (this.byStream.get(stream) ?? []).filter((r) => r.raw.version >= from && r.raw.version <= to).map((r) => this.decode(r));
   }
 
-  *readExperiment(experiment: string, range: SeqRange = {}): IterableIterator<StoredRow<E>> {
-    const from = range.fromSeq ?? 1;
-    const to = range.toSeq ?? Number.MAX_SAFE_INTEGER;
-    for (const r of this.rows) if (r.raw.experiment === experiment && r.seq >= from && r.seq <= to) yield this.decode(r);
+  readExperiment(experiment: string, range: SeqRange = {}): IterableIterator<StoredRow<E>> {
+    return this.readRows(experiment, range);
+  }
+
+  *readRows(experiment: string, query: RowQuery): IterableIterator<StoredRow<E>> {
+    const mine = this.rows.filter((r) => r.raw.experiment === experiment && selects(query, r.seq, r.raw));
+    if (query.newestFirst) mine.reverse();
+    for (const r of mine.slice(0, query.limit ?? mine.length)) yield this.decode(r);
+  }
+
+  *readEvents(experiment: string, query: RowQuery): IterableIterator<EventRow<E>> {
+    for (const { seq, stream, version, event, at, cause, machine } of this.readRows(experiment, query)) yield { seq, stream, version, event, at, cause, machine };
+  }
+
+  *readTransitions(experiment: string, query: RowQuery): IterableIterator<TransitionRow<E>> {
+    for (const { seq, stream, version, event, at, cause, machine, state, raw } of this.readRows(experiment, query)) yield { seq, stream, version, event, at, cause, machine, state, contextText: raw.context };
+  }
+
+  *readStates(experiment: string, range: SeqRange = {}): IterableIterator<StateRow> {
+    for (const r of this.rows) if (r.raw.experiment === experiment && selects(range, r.seq, r.raw)) yield parseStateRow({ ...r.raw, seq: r.seq }, this.codec.version);
   }
 
   streamVersion(stream: string): number {
@@ -139,21 +158,40 @@ class MemoryStore<E extends AnyEvent> implements EventStore<E> {
     return lease ? { ...lease } : null;
   }
 
-  saveSnapshot(snapshot: StoredSnapshot): void {
-    const versions = this.snaps.get(snapshot.stream) ?? new Map<number, string>();
-    versions.set(snapshot.version, canonicalJson(snapshot));
-    this.snaps.set(snapshot.stream, versions);
+  saveCheckpoint(experiment: string, at: CheckpointAt, snapshots: readonly StoredSnapshot[]): Checkpoint {
+    const row = this.rows[at.seq - 1];
+    if (row?.raw.experiment !== experiment || row.hash !== at.hash) {
+      throw new InvalidAppendError(`a checkpoint of ${experiment} at seq ${at.seq} does not match the log: ${row?.raw.experiment === experiment ? 'that row has another hash' : 'it has no such row'}`);
+    }
+    const previous = this.checks.get(experiment)?.at(-1)?.digest ?? snapshotsDigest(this.snapshots(experiment));
+    const removed = snapshots.flatMap((s) => { const old = this.snaps.get(s.stream); return old ? [snapshotRecordHash(old)] : []; });
+    for (const snapshot of snapshots) this.snaps.set(snapshot.stream, { ...snapshot });
+    const digest = moveDigest(previous, snapshots.map(snapshotRecordHash), removed);
+    const checkpoint = { experiment, seq: at.seq, hash: at.hash, rows: this.rowsUpTo(experiment, at.seq), streams: at.streams, digest };
+    this.checks.set(experiment, [...(this.checks.get(experiment) ?? []).filter((c) => c.seq !== at.seq), checkpoint].sort((a, b) => a.seq - b.seq));
+    return { ...checkpoint };
   }
 
-  latestSnapshot(stream: string, atOrBefore = Number.MAX_SAFE_INTEGER): StoredSnapshot | null {
-    const eligible = this.snapshots(stream).filter((s) => s.version <= atOrBefore);
-    return eligible[eligible.length - 1] ?? null;
+  checkpoints(experiment: string): Checkpoint[] {
+    return (this.checks.get(experiment) ?? []).map((c) => ({ ...c }));
   }
 
-  snapshots(stream: string): StoredSnapshot[] {
-    const versions = this.snaps.get(stream);
-    if (!versions) return [];
-    return [...versions.entries()].sort(([a], [b]) => a - b).map(([, text]) => JSON.parse(text) as StoredSnapshot);
+  snapshots(experiment: string): StoredSnapshot[] {
+    return [...this.snaps.values()].filter((s) => s.stream === experiment || s.stream.startsWith(`${experiment}/`)).sort((a, b) => (a.stream < b.stream ? -1 : 1)).map((s) => ({ ...s }));
+  }
+
+  resumeBase(experiment: string): ResumeBase | null {
+    const checkpoint = this.checks.get(experiment)?.at(-1);
+    if (!checkpoint) return null;
+    const at = this.rows[checkpoint.seq - 1];
+    const row: ChainRow | null = at?.raw.experiment === experiment ? { ...at.raw, seq: at.seq, prevHash: at.prevHash, hash: at.hash } : null;
+    const snapshots = this.snapshots(experiment).sort((a, b) => a.createdSeq - b.createdSeq);
+    const newer = this.rows.find((r) => r.raw.experiment === experiment && r.raw.schema > this.codec.version);
+    return { checkpoint: { ...checkpoint }, row, rows: this.rowsUpTo(experiment, checkpoint.seq), newer: newer ? { seq: newer.seq, stream: newer.raw.stream, version: newer.raw.version } : null, snapshots };
+  }
+
+  private rowsUpTo(experiment: string, seq: number): number {
+    return this.rows.filter((r) => r.raw.experiment === experiment && r.seq <= seq).length;
   }
 
   close(): void {

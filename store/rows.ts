@@ -28,8 +28,8 @@ export interface PlannedRow<E extends AnyEvent = AnyEvent> {
   raw: RawRow;
   prevHash: string;
   hash: string;
-  /** The row as it will read back, once it has a `seq`. */
-  stored: (seq: number) => StoredRow<E>;
+  /** The row as it will read back; its `seq` is set when it is written. */
+  stored: StoredRow<E>;
 }
 
 /**
@@ -44,9 +44,11 @@ export function planAppend<E extends AnyEvent>(
   headHash: string | null,
   codec: EventCodec<E>,
 ): PlannedRow<E>[] {
+  checkExperimentKey(experiment);
   const versions = new Map<string, number>();
   let prevHash = headHash ?? GENESIS_HASH;
-  return rows.map((row) => {
+  const planned: PlannedRow<E>[] = [];
+  for (const row of rows) {
     if (row.stream !== experiment && !row.stream.startsWith(`${experiment}/`)) {
       throw new InvalidAppendError(`stream "${row.stream}" does not belong to experiment "${experiment}"`);
     }
@@ -55,30 +57,38 @@ export function planAppend<E extends AnyEvent>(
     versions.set(row.stream, actual + 1);
     const checked = codec.check(row.event);
     if (!checked.ok) throw new InvalidAppendError(`event ${row.event.type} for stream ${row.stream} does not match its schema: ${checked.problem}`);
-    const event = checked.event;
     const raw: RawRow = {
       experiment,
       stream: row.stream,
       version: actual + 1,
-      type: event.type,
+      type: checked.event.type,
       schema: codec.version,
-      data: canonicalJson(event.data),
-      state: canonicalJson(row.state),
-      context: canonicalJson(row.context),
+      data: canonicalJson(checked.event.data),
+      state: row.texts?.state ?? canonicalJson(row.state),
+      context: row.texts?.context ?? canonicalJson(row.context),
       snapshotHash: row.snapshotHash,
       machine: row.machine,
       at: row.at,
       cause: row.cause,
     };
     const hash = rowHash(prevHash, raw);
-    const { expectedVersion: _, event: _offered, ...fields } = row;
-    const previous = prevHash;
-    const stored = (seq: number): StoredRow<E> => ({
-      ...fields, event, seq, experiment, version: raw.version, schema: raw.schema, prevHash: previous, hash, raw,
-    });
+    planned.push({ raw, prevHash, hash, stored: storedRow(row, checked.event, raw, prevHash, hash) });
     prevHash = hash;
-    return { raw, prevHash: previous, hash, stored };
-  });
+  }
+  return planned;
+}
+
+/** Streams are named under their experiment's key, so a key has no "/": a stream's name then says whose it is. */
+export function checkExperimentKey(experiment: string): void {
+  if (experiment === '' || experiment.includes('/')) throw new InvalidAppendError(`"${experiment}" is not an experiment key: it must be non-empty and have no "/"`);
+}
+
+/** The row as it reads back: the appended fields (the event as its codec returned it), seq set once written. */
+function storedRow<E extends AnyEvent>(row: AppendRow, event: E, raw: RawRow, prevHash: string, hash: string): StoredRow<E> {
+  return {
+    seq: 0, experiment: raw.experiment, stream: raw.stream, version: raw.version, schema: raw.schema, event, state: row.state, context: row.context,
+    snapshotHash: row.snapshotHash, machine: row.machine, at: row.at, cause: row.cause, prevHash, hash, raw,
+  };
 }
 
 /**
@@ -87,20 +97,35 @@ export function planAppend<E extends AnyEvent>(
  * one first; one of a newer schema is refused.
  */
 export function decodeRow<E extends AnyEvent>(seq: number, raw: RawRow, prevHash: string, hash: string, codec: EventCodec<E>): StoredRow<E> {
+  const event = decodeEvent(seq, raw, codec);
+  return {
+    seq,
+    experiment: raw.experiment,
+    stream: raw.stream,
+    version: raw.version,
+    schema: raw.schema,
+    event,
+    state: parseText(seq, raw, raw.state, 'state') as StoredRow['state'],
+    context: parseText(seq, raw, raw.context, 'context'),
+    snapshotHash: raw.snapshotHash,
+    machine: raw.machine,
+    at: raw.at,
+    cause: raw.cause as StoredRow['cause'],
+    prevHash,
+    hash,
+    raw,
+  };
+}
+
+/** A stored row's event, upcast and checked by `codec` (decodeRow without the state and context). */
+export function decodeEvent<E extends AnyEvent>(seq: number, raw: Pick<RawRow, 'stream' | 'version' | 'type' | 'schema' | 'data'>, codec: EventCodec<E>): E {
   const fail = (problem: string): never => {
     throw new CorruptRowError(seq, raw.stream, raw.version, problem);
   };
   if (raw.schema > codec.version) {
     fail(`it was written with event schema ${raw.schema}, newer than this expctl's ${codec.version}; upgrade expctl`);
   }
-  const json = (text: string, field: string): unknown => {
-    try {
-      return JSON.parse(text);
-    } catch {
-      return fail(`its ${field} is not valid JSON`);
-    }
-  };
-  let event: AnyEvent = { type: raw.type, data: json(raw.data, 'data') };
+  let event: AnyEvent = { type: raw.type, data: parseText(seq, raw, raw.data, 'data') };
   const upcasting = raw.schema < codec.version;
   if (upcasting) {
     try {
@@ -114,21 +139,13 @@ export function decodeRow<E extends AnyEvent>(seq: number, raw: RawRow, prevHash
     const which = upcasting ? `schema ${codec.version} (upcast from schema ${raw.schema})` : 'schema';
     fail(`its ${raw.type} event does not match the ${which} (${checked.problem})`);
   }
-  return {
-    seq,
-    experiment: raw.experiment,
-    stream: raw.stream,
-    version: raw.version,
-    schema: raw.schema,
-    event: (checked as { event: E }).event,
-    state: json(raw.state, 'state') as StoredRow['state'],
-    context: json(raw.context, 'context'),
-    snapshotHash: raw.snapshotHash,
-    machine: raw.machine,
-    at: raw.at,
-    cause: raw.cause as StoredRow['cause'],
-    prevHash,
-    hash,
-    raw,
-  };
+  return (checked as { event: E }).event;
+}
+
+function parseText(seq: number, raw: Pick<RawRow, 'stream' | 'version'>, text: string, field: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new CorruptRowError(seq, raw.stream, raw.version, `its ${field} is not valid JSON`);
+  }
 }

@@ -1,11 +1,15 @@
 /** Marks a SQLite file as an expctl log ("expc"), so a foreign database is never written to. */
 export const APPLICATION_ID = 0x65787063;
-/** Version of the table layout below; a newer file is refused rather than misread. */
-export const STORE_SCHEMA_VERSION = 1;
+/**
+ * Version of the table layout below; a newer file is refused rather than misread.
+ * 1: events, heads, leases, snapshots. 2: + events_by_schema, checkpoints, the lease's identity (MIGRATIONS[1]).
+ */
+export const STORE_SCHEMA_VERSION = 2;
 
+/** The tables every log has, whatever its layout version (a log of version 1 has no checkpoints yet). */
 export const REQUIRED_TABLES = ['events', 'heads', 'leases', 'snapshots'] as const;
 
-export const CREATE_SCHEMA = `
+const VERSION_1 = `
 CREATE TABLE IF NOT EXISTS events (
   seq           INTEGER PRIMARY KEY AUTOINCREMENT,
   experiment    TEXT    NOT NULL,
@@ -44,8 +48,7 @@ CREATE TABLE IF NOT EXISTS leases (
   pid          INTEGER NOT NULL,
   host         TEXT    NOT NULL,
   started_at   INTEGER NOT NULL,
-  heartbeat_at INTEGER NOT NULL,
-  identity     TEXT
+  heartbeat_at INTEGER NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS snapshots (
@@ -58,3 +61,46 @@ CREATE TABLE IF NOT EXISTS snapshots (
   PRIMARY KEY (stream, version)
 );
 `;
+
+/**
+ * Version 1 → 2. Only additions, so a log of version 1 reads as it is (every
+ * query works without them, a missing checkpoints table means no checkpoint);
+ * a log is brought to version 2 by the first write of an expctl that knows it,
+ * never by a read-only open.
+ */
+const VERSION_2 = `
+-- status refuses rows of a newer event schema: this finds them without reading every row
+CREATE INDEX IF NOT EXISTS events_by_schema ON events (experiment, schema);
+
+-- a snapshot also records the machine its row records, its stream's parent and creation (those of
+-- its first row), and the hash of the whole record (store/snapshot-digest.ts); a snapshot without
+-- them (of layout 1) is never used
+ALTER TABLE snapshots ADD COLUMN recorded_machine TEXT;
+ALTER TABLE snapshots ADD COLUMN parent TEXT;
+ALTER TABLE snapshots ADD COLUMN created_seq INTEGER;
+ALTER TABLE snapshots ADD COLUMN created TEXT;
+ALTER TABLE snapshots ADD COLUMN record_hash TEXT;
+
+-- the lease records who holds it beyond the pid (start time, PID namespace, boot id, as JSON), so a
+-- dead holder is recognised where its pid was reused
+ALTER TABLE leases ADD COLUMN identity TEXT;
+
+-- O(tail) resume (docs/design.md §3): the chain of an experiment up to row seq (rows rows, the
+-- last with hash hash) was checked, or written, by the driver that recorded this, when each of
+-- its streams had a snapshot as of that row; digest sums the record hashes of those snapshots
+CREATE TABLE IF NOT EXISTS checkpoints (
+  experiment TEXT    NOT NULL,
+  seq        INTEGER NOT NULL,
+  hash       TEXT    NOT NULL,
+  rows       INTEGER NOT NULL,
+  streams    INTEGER NOT NULL,
+  digest     TEXT    NOT NULL,
+  PRIMARY KEY (experiment, seq)
+);
+`;
+
+/** The schema of a new log. */
+export const CREATE_SCHEMA = VERSION_1 + VERSION_2;
+
+/** `MIGRATIONS[N]` brings a log from layout version N to N + 1. */
+export const MIGRATIONS: Readonly<Record<number, string>> = { 1: VERSION_2 };

@@ -23,10 +23,17 @@ export interface AppendRow<E extends AnyEvent = AnyEvent> {
   /** Recorded wall-clock time (ISO 8601); never read back by a machine. */
   at: string;
   cause: Cause;
+  /**
+   * canonicalJson(state) and canonicalJson(context), when the caller has them
+   * already (the engine's steps do: they hash them into `snapshotHash`).
+   * Stored as given, so they must be exactly that; replay and verify compare
+   * both with the replayed snapshot. Without them the store writes them.
+   */
+  texts?: { state: string; context: string };
 }
 
 /** A row as stored: the appended fields plus log metadata. */
-export interface StoredRow<E extends AnyEvent = AnyEvent> extends Omit<AppendRow<E>, 'expectedVersion'> {
+export interface StoredRow<E extends AnyEvent = AnyEvent> extends Omit<AppendRow<E>, 'expectedVersion' | 'texts'> {
   /** Global order of the file. */
   seq: number;
   experiment: string;
@@ -127,14 +134,68 @@ export interface LeaseAcquired {
   takenOver: Lease | null;
 }
 
-/** A persisted snapshot of a stream at a version, for O(tail) resume; always re-checked by verify. */
+/**
+ * A snapshot of a stream at a version, for O(tail) resume: the stored texts
+ * of its state and context, its snapshot hash and its machine, which are
+ * those of its row at that version; the machine (`id@version#hash`) it was
+ * computed or verified with (after a compatible change, not the row's); and
+ * the stream's parent and creation, which are its first row's.
+ */
 export interface StoredSnapshot {
   stream: string;
   version: number;
+  /** The definition that computed, or replayed, the stream up to here. */
   machine: string;
-  state: StateValue;
-  context: unknown;
+  /** The machine its row records. */
+  recordedMachine: string;
+  state: string;
+  context: string;
   snapshotHash: string;
+  parent: string | null;
+  /** The seq and recorded time of the stream's first row. */
+  createdSeq: number;
+  created: string;
+}
+
+/**
+ * The hash chain of an experiment up to row `seq` (`rows` rows, the last
+ * with hash `hash`) was checked, or written, by the driver that recorded it;
+ * each of the experiment's `streams` streams had a snapshot as of that row
+ * then (recorded with it, or with an earlier checkpoint).
+ */
+export interface Checkpoint {
+  experiment: string;
+  seq: number;
+  hash: string;
+  rows: number;
+  streams: number;
+  /** The sum of the record hashes of the streams' snapshots then (store/snapshot-digest.ts). */
+  digest: string;
+}
+
+/** Where a checkpoint is recorded: a row of the experiment (its seq and hash), and how many streams it has by then. */
+export interface CheckpointAt {
+  seq: number;
+  hash: string;
+  streams: number;
+}
+
+/** A row's stored texts and hashes, with its seq: what a hash-chain check needs. */
+export interface ChainRow extends ImportedRow {
+  seq: number;
+}
+
+/** What an O(tail) resume starts from: the newest checkpoint and what the log holds for it, as stored (nothing checked yet). */
+export interface ResumeBase {
+  checkpoint: Checkpoint;
+  /** The experiment's row at the checkpoint's seq (null when there is none). */
+  row: ChainRow | null;
+  /** How many rows of the experiment there are up to that seq. */
+  rows: number;
+  /** The first row of the experiment written with a newer event schema than the store's codec reads (null: none). */
+  newer: { seq: number; stream: string; version: number } | null;
+  /** The snapshots of the experiment's streams, in the order the streams were created. */
+  snapshots: StoredSnapshot[];
 }
 
 export interface SeqRange {
@@ -145,6 +206,37 @@ export interface SeqRange {
 export interface VersionRange {
   fromVersion?: number;
   toVersion?: number;
+}
+
+/** A row's event and where it happened, without its state and context (results read only events). */
+export type EventRow<E extends AnyEvent = AnyEvent> = Pick<StoredRow<E>, 'seq' | 'stream' | 'version' | 'event' | 'at' | 'cause' | 'machine'>;
+
+/** A row's event, the state it led to and its context as stored (JSON text, parsed only if needed), without its hashes: what coverage reads. */
+export type TransitionRow<E extends AnyEvent = AnyEvent> = EventRow<E> & Pick<StoredRow<E>, 'state'> & { contextText: string };
+
+/** A row's recorded outcome without its event: what the read commands show (no event decoding, no replay). */
+export interface StateRow {
+  seq: number;
+  stream: string;
+  version: number;
+  type: string;
+  at: string;
+  machine: string;
+  state: StateValue;
+  context: unknown;
+}
+
+/** Which rows of an experiment to read, filtered and ordered by the database. */
+export interface RowQuery extends SeqRange {
+  /** These streams and the streams below them (`exp/T0` matches `exp/T0/a/1`). */
+  streams?: readonly string[];
+  /** Event types: exact, or a prefix ending in "*" (`effect.*` matches `effect.failed`). */
+  types?: readonly string[];
+  /** Only rows whose event data has this top-level field equal to one of these strings. */
+  dataField?: { field: string; values: readonly string[] };
+  /** Newest first (with `limit`: the last N matching rows). */
+  newestFirst?: boolean;
+  limit?: number;
 }
 
 /**
@@ -175,6 +267,18 @@ export interface EventStore<E extends AnyEvent = AnyEvent> {
   readStream(stream: string, range?: VersionRange): StoredRow<E>[];
   /** Every row of an experiment in `seq` order, lazily. */
   readExperiment(experiment: string, range?: SeqRange): IterableIterator<StoredRow<E>>;
+  /** The rows of an experiment that `query` selects, decoded, lazily. */
+  readRows(experiment: string, query: RowQuery): IterableIterator<StoredRow<E>>;
+  /** As readRows, only the events (decoded and checked as always) and where they happened: less to read. */
+  readEvents(experiment: string, query: RowQuery): IterableIterator<EventRow<E>>;
+  /** As readEvents, with the state each row led to and its context's stored text. */
+  readTransitions(experiment: string, query: RowQuery): IterableIterator<TransitionRow<E>>;
+  /**
+   * Every row of an experiment in `seq` order with its recorded state and
+   * context, but not its event (no decoding). Throws CorruptRowError for a row
+   * of a newer event schema, or a state that cannot be read.
+   */
+  readStates(experiment: string, range?: SeqRange): IterableIterator<StateRow>;
   streamVersion(stream: string): number;
   /**
    * The latest state of every stream of an experiment, read from the rows the
@@ -198,9 +302,17 @@ export interface EventStore<E extends AnyEvent = AnyEvent> {
   heartbeat(experiment: string, holderId: string): void;
   releaseLease(experiment: string, holderId: string): void;
   readLease(experiment: string): Lease | null;
-  saveSnapshot(snapshot: StoredSnapshot): void;
-  /** The newest snapshot of a stream at or before `atOrBefore` (a version). */
-  latestSnapshot(stream: string, atOrBefore?: number): StoredSnapshot | null;
-  snapshots(stream: string): StoredSnapshot[];
+  /**
+   * Record a checkpoint at row `at` of the experiment (which must be one of
+   * its rows, with that hash) with snapshots of the streams changed since the
+   * previous one, atomically. A stream keeps only its newest snapshot.
+   */
+  saveCheckpoint(experiment: string, at: CheckpointAt, snapshots: readonly StoredSnapshot[]): Checkpoint;
+  /** The checkpoints of an experiment, oldest first. */
+  checkpoints(experiment: string): Checkpoint[];
+  /** The snapshots of an experiment's streams, in stream order. */
+  snapshots(experiment: string): StoredSnapshot[];
+  /** What an O(tail) resume of the experiment starts from; null without a checkpoint. */
+  resumeBase(experiment: string): ResumeBase | null;
   close(): void;
 }

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
-/** Lower-case hex SHA-256 of a UTF-8 string. */
+/** Lower-case hex SHA-256 of a UTF-8 string (one-shot: no Hash object per call, it runs for every row). */
 export function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return hash('sha256', text, 'hex');
 }

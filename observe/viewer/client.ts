@@ -3,51 +3,27 @@
 /*
  * The viewer page's script: the entry point that scripts/bundle.mjs bundles
  * (with observe/status-tree.ts and ./render.ts) into one script inlined in
- * the page. It runs in the browser; `viewerActors` and `treeAt` also run in
+ * the page. It runs in the browser; `Timeline` and `treeAt` also run in
  * tests, which load the bundle as the page does.
  */
-import { statusTree, type RunPlan, type StatusTree, type TreeNode } from '../status-tree.js';
+import { statusTree, type StatusTree } from '../status-tree.js';
 import type { ViewerData } from './data.js';
 import { escapeHtml, graphSvg, treeHtml } from './render.js';
+import { Timeline, type ActorAt } from './timeline.js';
 
-/** An actor as of a row: its tree node, its machine, its previous state and the index of its latest row. */
-export interface ActorAt extends TreeNode {
-  machine: string;
-  previous: string | null;
-  row: number;
-}
-
-/** Actor state as of row `index` (inclusive; -1: before any row): stream → latest state and tree fields. */
-export function viewerActors(data: ViewerData, index: number): Map<string, ActorAt> {
-  return actorsAt(data, index).actors;
-}
-
-/** The actors as of row `index`, and the run plan the experiment's config gave by then. */
-function actorsAt(data: ViewerData, index: number): { actors: Map<string, ActorAt>; plan: RunPlan | null } {
-  const actors = new Map<string, ActorAt>();
-  let plan: RunPlan | null = null;
-  for (let i = 0; i <= index && i < data.rows.length; i += 1) {
-    const row = data.rows[i]!;
-    if (row.plan !== undefined) plan = row.plan;
-    const { stream, machine } = data.streams[row.s]!;
-    const prev = actors.get(stream);
-    const next: ActorAt = { machine, children: [], attempt: 0, best: null, ...prev, state: row.state, previous: prev ? prev.state : null, row: i };
-    if (row.children !== undefined) next.children = row.children;
-    if (row.attempt !== undefined) next.attempt = row.attempt;
-    if (row.best !== undefined) next.best = row.best;
-    if (row.result !== undefined) next.result = row.result;
-    actors.set(stream, next);
-  }
-  return { actors, plan };
-}
+export { Timeline, treeHtml, type ActorAt };
 
 /** The tier → subtest → run tree as of row `index`, as `history --at` prints it. */
-export function treeAt(data: ViewerData, index: number): StatusTree {
-  const { actors, plan } = actorsAt(data, index);
-  return statusTree(data.experiment, (stream) => actors.get(stream), { plan });
+export function treeAt(timeline: Timeline, index: number): StatusTree {
+  const actors = timeline.actorsAt(index);
+  return statusTree(timeline.data.experiment, (stream) => actors.get(stream), { plan: timeline.planAt(index) });
 }
 
-export { treeHtml };
+/** The page's timeline: its data, and its chunks of rows in their own script elements, read when needed. */
+export function pageTimeline(document: Document): Timeline {
+  const text = (id: string) => document.getElementById(id)!.textContent!;
+  return new Timeline(JSON.parse(text('viewer-data')) as ViewerData, (chunk) => text(`viewer-rows-${chunk}`));
+}
 
 /** The elements the page's script reads and writes, by id. */
 function elements(document: Document) {
@@ -63,28 +39,32 @@ type Elements = ReturnType<typeof elements>;
 
 /** The page's behaviour: slider, buttons and keys move through the rows; the tree and the charts follow. */
 export function viewerMain(document: Document, window: Window): void {
-  const data = JSON.parse(document.getElementById('viewer-data')!.textContent!) as ViewerData;
+  const timeline = pageTimeline(document);
+  const { data } = timeline;
   const el = elements(document);
-  const last = data.rows.length - 1;
+  const last = timeline.last;
   const view = { selected: data.experiment };
   el.charts.innerHTML = data.graphs.map((g) => `<figure class="chart" data-machine="${g.machine}"><figcaption><b>${g.machine}</b> <small>${escapeHtml(data.machines[g.machine])}</small></figcaption>`
     + `<div class="svg-wrap">${graphSvg(g)}</div>${g.notes.length ? `<ul class="notes">${g.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : ''}</figure>`).join('');
-  const render = () => renderRow(document, data, el, view);
+  const render = () => renderRow(document, timeline, el, view);
   const go = (i: number) => {
     el.slider.value = String(Math.max(0, Math.min(last, i)));
     render();
   };
   bindControls(document, window, el, { go, render, last, select: (stream) => { view.selected = stream; el.follow.checked = false; render(); } });
   render();
+  // when the page first shows the experiment (the bench reads it)
+  window.performance?.mark?.('expctl-rendered');
 }
 
 /** Show row `slider.value`: the row line, the tree, the charts and the rows around it. */
-function renderRow(document: Document, data: ViewerData, el: Elements, view: { selected: string }): void {
+function renderRow(document: Document, timeline: Timeline, el: Elements, view: { selected: string }): void {
+  const { data } = timeline;
   const i = Number(el.slider.value);
-  const actors = viewerActors(data, i);
-  const tree = treeAt(data, i);
-  const row = data.rows[i];
-  const rowStream = row ? data.streams[row.s]!.stream : null;
+  const actors = timeline.actorsAt(i);
+  const tree = treeAt(timeline, i);
+  const row = i >= 0 && i <= timeline.last ? timeline.row(i) : null;
+  const rowStream = row ? row.stream : null;
   if (el.follow.checked && rowStream) view.selected = rowStream;
   const short = (stream: string) => (stream === data.experiment ? stream : stream.slice(data.experiment.length + 1));
   el.expState.textContent = tree.state;
@@ -100,12 +80,14 @@ function renderRow(document: Document, data: ViewerData, el: Elements, view: { s
   el.tree.innerHTML = treeHtml(tree, data.kinds, view.selected, rowStream);
   const chosen = actors.get(view.selected);
   renderCharts(document, actors, chosen, i);
+  const its = chosen ? timeline.row(chosen.row) : null;
   el.selected.textContent = chosen
-    ? `selected: ${short(view.selected)} (${chosen.machine}) in ${chosen.state}${chosen.machine === 'run' && chosen.attempt > 1 ? `, attempt ${chosen.attempt}` : ''}; its last row: seq ${data.rows[chosen.row]!.seq} ${data.rows[chosen.row]!.type}`
+    ? `selected: ${short(view.selected)} (${chosen.machine}) in ${chosen.state}${chosen.machine === 'run' && chosen.attempt > 1 ? `, attempt ${chosen.attempt}` : ''}; its last row: seq ${its!.seq} ${its!.type}`
     : `selected: ${short(view.selected)}, not started as of this row`;
   const from = Math.max(0, i - 7);
-  el.recent.innerHTML = data.rows.slice(from, Math.min(data.rows.length, i + 4)).map((x, k) => `<tr data-index="${from + k}" class="${from + k === i ? 'now' : from + k > i ? 'later' : ''}"><td>${x.seq}</td><td>${escapeHtml(x.at.slice(11, 23))}</td>`
-    + `<td>${escapeHtml(short(data.streams[x.s]!.stream))}</td><td>${escapeHtml(x.type)}</td><td>${escapeHtml(x.state)}</td></tr>`).join('');
+  const around = Array.from({ length: Math.max(0, Math.min(timeline.last, i + 3) - from + 1) }, (_, k) => timeline.row(from + k));
+  el.recent.innerHTML = around.map((x, k) => `<tr data-index="${from + k}" class="${from + k === i ? 'now' : from + k > i ? 'later' : ''}"><td>${x.seq}</td><td>${escapeHtml(x.at.slice(11, 23))}</td>`
+    + `<td>${escapeHtml(short(x.stream))}</td><td>${escapeHtml(x.type)}</td><td>${escapeHtml(x.state)}</td></tr>`).join('');
 }
 
 /** Charts: how many actors of each machine are in each state; the selected actor's state and the transition it just took. */

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExpctlError } from '../../util/errors.js';
-import type { ViewerData } from './data.js';
+import type { ViewerChunk, ViewerData } from './data.js';
 import type { StateKind } from './layout.js';
 import { escapeHtml } from './render.js';
 
@@ -49,6 +49,8 @@ section.panel { background: #fff; border: 1px solid #e2e8f0; border-radius: 6px;
 .tree, .tree ul { list-style: none; margin: 0; padding-left: 14px; }
 .tree { padding-left: 0; }
 .tree li { margin: 2px 0; }
+/* a big experiment's tree is laid out only where it is on screen */
+.tree > li > ul > li { content-visibility: auto; contain-intrinsic-size: auto 400px; }
 .actor { display: flex; gap: 8px; align-items: baseline; padding: 2px 6px; border: 1px solid var(--bd); border-left-width: 4px; border-radius: 4px; background: var(--bg); color: var(--fg); cursor: pointer; font-size: 12px; }
 .actor .name { font-weight: 600; min-width: 54px; }
 .actor .state { font-family: ui-monospace, Menlo, Consolas, monospace; }
@@ -105,9 +107,13 @@ svg .start { fill: #0f172a; stroke: #0f172a; }
 /** Embed JSON in a script element: `<` escaped so no `</script>` or `<!--` can end it early. */
 const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 
-/** The whole self-contained page for the viewer's data. */
-export function viewerPage(data: ViewerData): string {
-  const last = Math.max(0, data.rows.length - 1);
+/**
+ * The whole self-contained page for the viewer's data. The rows go in chunks,
+ * each its own JSON script element: the browser does not parse them as it
+ * loads the page, and the page decodes one only when the slider reaches it.
+ */
+export function viewerPage(data: ViewerData, chunks: readonly ViewerChunk[]): string {
+  const last = Math.max(0, data.rows - 1);
   const kinds: StateKind[] = ['not_started', 'working', 'waiting', 'rate_limited', 'interrupted', 'failed', 'completed'];
   const code = clientScript();
   return `<!doctype html>
@@ -122,7 +128,7 @@ export function viewerPage(data: ViewerData): string {
 <header>
   <h1>${escapeHtml(data.experiment)}</h1>
   <span>state <span id="exp-state" class="pill"></span></span>
-  <span class="muted">${data.rows.length} rows (seq ${data.rows[0]?.seq ?? '–'} … ${data.rows.at(-1)?.seq ?? '–'})</span>
+  <span class="muted">${data.rows} rows (seq ${data.firstSeq ?? '–'} … ${data.lastSeq ?? '–'})</span>
   <span id="runs" class="muted"></span>
 </header>
 <section id="controls">
@@ -135,7 +141,7 @@ export function viewerPage(data: ViewerData): string {
     <button id="play">▶ play</button>
     <label title="select the actor of the current row"><input type="checkbox" id="follow"> follow</label>
   </div>
-  <div id="row">row <b id="pos"></b>/${data.rows.length} · seq <b id="seq"></b> · <span id="row-at"></span> · <b id="row-stream"></b> · <span id="row-type"></span> → <b id="row-state"></b></div>
+  <div id="row">row <b id="pos"></b>/${data.rows} · seq <b id="seq"></b> · <span id="row-at"></span> · <b id="row-stream"></b> · <span id="row-type"></span> → <b id="row-state"></b></div>
 </section>
 <main>
   <div>
@@ -158,6 +164,7 @@ export function viewerPage(data: ViewerData): string {
   </section>
 </main>
 <script type="application/json" id="viewer-data">${scriptJson(data)}</script>
+${chunks.map((chunk, i) => `<script type="application/json" id="viewer-rows-${i}">${scriptJson(chunk)}</script>`).join('\n')}
 <script>
 ${code}
 </script>

@@ -104,3 +104,22 @@ export function spendOf(event: { type: string; data: unknown }): Spend | null {
   const output = (event.data as { output?: { costUsd?: number | null; tokens?: number | null } | null }).output;
   return output ? { costUsd: output.costUsd ?? null, tokens: output.tokens ?? null } : null;
 }
+
+/** The spending limits a drive runs with, and whether they differ from what the log last recorded. */
+export interface DriveBudget {
+  limits: Required<{ [K in keyof BudgetLimits]: number | null }>;
+  changed: boolean;
+}
+
+/**
+ * The spending limits of a drive: the flags, else the config `run` was given
+ * (`given`), else what the log last recorded (a change, or the config it was
+ * started with; `recorded` is null for a new experiment); `changed` when they
+ * differ from what the log says.
+ */
+export function driveBudget(recorded: BudgetLimits | null, config: BudgetLimits, given: boolean, flags: BudgetLimits | undefined): DriveBudget {
+  const base = given ? config : recorded ?? config;
+  const limits = { maxCostUsd: flags?.maxCostUsd ?? base.maxCostUsd ?? null, maxTokens: flags?.maxTokens ?? base.maxTokens ?? null };
+  const before = recorded ?? { maxCostUsd: null, maxTokens: null };
+  return { limits, changed: recorded !== null && (limits.maxCostUsd !== (before.maxCostUsd ?? null) || limits.maxTokens !== (before.maxTokens ?? null)) };
+}

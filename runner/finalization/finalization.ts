@@ -32,14 +32,14 @@ export function createFinalization(): Finalization {
 /** A run's result (recorded outputs), its report, and the removal of its worktree. */
 const runEffects: Pick<Finalization, 'buildRunResult' | 'writeRunReport' | 'cleanupWorktree'> = {
   async buildRunResult(ctx, session) {
-    const result = runResultOf(session.key, runContext(ctx, session), ctx.history());
+    const result = runResultOf(session.key, runContext(ctx, session), ctx.history(), ctx.actor.created);
     writeRunResult(session.paths, result);
     return { output: { passed: result.passed, score: result.score } };
   },
 
   async writeRunReport(ctx, session) {
     const run = runContext(ctx, session);
-    writeRunReport(session.paths, runResultOf(session.key, run, ctx.history()));
+    writeRunReport(session.paths, runResultOf(session.key, run, ctx.history(), ctx.actor.created));
     return { output: { report: run.paths.report } };
   },
 

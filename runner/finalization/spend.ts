@@ -1,6 +1,6 @@
 import { isEvent } from '../../engine/events.js';
 import type { RunSpend } from '../../analysis/aggregate.js';
-import type { StoredRow } from '../../store/types.js';
+import type { EventRow } from '../../store/types.js';
 
 /* Spend, from the log alone; no schemas (status reads it, and starts fast). */
 
@@ -9,7 +9,7 @@ import type { StoredRow } from '../../store/types.js';
  * records (each completed attempt's output, and what a failed attempt, such
  * as a rate-limited one, recorded with its failure).
  */
-export function runSpendOf(history: readonly StoredRow[]): RunSpend {
+export function runSpendOf(history: readonly Pick<EventRow, 'event'>[]): RunSpend {
   const usages: Usage[] = [];
   for (const { event } of history) {
     if (isEvent(event, 'effect.completed') && event.data.effect === 'runAgent') usages.push(event.data.output as Usage);

@@ -34,6 +34,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExperimentConfigInput } from '../../schemas/config.js';
+import { STORE_SCHEMA_VERSION } from '../../store/sqlite-schema.js';
 import { cli } from '../support/cli.js';
 import { writeExperiment } from '../support/experiment.js';
 import { useTempDir } from '../support/temp.js';
@@ -112,7 +113,7 @@ const corruptions: Corruption[] = [
     name: 'a future log format (user_version 99)',
     make: (f) => (copyFileSync(source.log, f), withDb(f, (db) => db.pragma('user_version = 99')), {}),
     code: 2,
-    problem: (f) => `error: cannot open event log ${f}: it was written by a newer expctl (log format 99, this one reads up to 1)\nhint: upgrade expctl; the file was not changed`,
+    problem: (f) => `error: cannot open event log ${f}: it was written by a newer expctl (log format 99, this one reads up to ${STORE_SCHEMA_VERSION})\nhint: upgrade expctl; the file was not changed`,
   },
   {
     name: 'a row with a future event schema (99)',

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { coverage, type CoverageReport, type MachineCoverage } from '../../engine/coverage.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { coverage, CoverageCollector, type CoverageReport, type MachineCoverage } from '../../engine/coverage.js';
+import { parseExport } from '../../store/export.js';
 import { machineGraph } from '../../engine/graph.js';
 import { RUN_STEPS } from '../../machines/index.js';
 import { lifecycleRegistry } from '../../runner/registry.js';
@@ -151,5 +154,24 @@ describe('transition coverage (engine/coverage)', () => {
     expect(run.taken.find((t) => t.id === HAPPY_RUN[0])!.first.experiment).toBe('happy');
     expect(run.covered).toBeGreaterThan(one.covered);
     expect(JSON.parse(JSON.stringify(both))).toEqual(both);
+  });
+
+  it('gives, with its shortcuts from the recorded states, the same report as evaluating every step (real logs)', async () => {
+    const logs = ['current.jsonl', 'schema-1.jsonl'].map((name) => parseExport(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'logs', name), 'utf8').split('\n'), 2));
+    for (const { header, rows } of logs) {
+      const store = memoryLog();
+      store.importRows(header.experiment, rows);
+      const exact = new CoverageCollector(lifecycleRegistry, { exact: true }).addExperiment(store, header.experiment).report();
+      expect(coverage(store, lifecycleRegistry, [header.experiment])).toEqual(exact);
+      expect(exact.machines.some((m) => m.covered > 10)).toBe(true);
+    }
+    const store = memoryLog();
+    happyLog(store);
+    failingLog(store);
+    allFailedLog(store);
+    const keys = ['happy', 'failing', 'all-failed'];
+    const exact = new CoverageCollector(lifecycleRegistry, { exact: true });
+    for (const key of keys) exact.addExperiment(store, key);
+    expect(coverage(store, lifecycleRegistry, keys)).toEqual(exact.report());
   });
 });

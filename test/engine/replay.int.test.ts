@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { essenceOf, pendingEffect, replay, snapshotHash, verifyLog } from '../../engine/index.js';
+import { essenceOf, pendingEffect, replay, restore, snapshotHash, snapshotOf, verifyLog } from '../../engine/index.js';
 import { lifecycleRegistry } from '../../runner/registry.js';
 import { completed, failed } from '../support/events.js';
 import { LogWriter } from '../support/log.js';
@@ -62,23 +62,24 @@ describe('replay (I2, I3)', () => {
     store.close();
   });
 
-  it('resumes from stored snapshots to the same state, and verify checks every snapshot against replay', () => {
+  it('resumes from a checkpoint to the same state, and verify checks every snapshot against replay', () => {
     const file = join(tempDir(), 'expctl.db');
     writeLog(file);
     const store = openLog(file);
     const full = replay(store, lifecycleRegistry, 'exp');
     const run1 = store.readStream('exp/T0/a/1', { toVersion: 2 })[1]!;
-    store.saveSnapshot({ stream: run1.stream, version: 2, machine: run1.machine, state: run1.state, context: run1.context, snapshotHash: run1.snapshotHash });
-    const fromSnapshots = replay(store, lifecycleRegistry, 'exp', { useSnapshots: true });
-    expect(fromSnapshots.rows).toBe(full.rows - 2);
+    const snapshotsAt = replay(store, lifecycleRegistry, 'exp', { toSeq: run1.seq }).actors;
+    store.saveCheckpoint('exp', { seq: run1.seq, hash: run1.hash, streams: snapshotsAt.size }, [...snapshotsAt.values()].map((a) => snapshotOf(a)));
+    const fromSnapshots = restore(store, lifecycleRegistry, 'exp')!;
+    expect(fromSnapshots.rows).toBe(full.rows - run1.seq);
     for (const [stream, actor] of full.actors) expect(essenceOf(fromSnapshots.actors.get(stream)!.snapshot)).toEqual(essenceOf(actor.snapshot));
     expect(verifyLog(store, lifecycleRegistry, 'exp').ok).toBe(true);
 
-    const wrong = { ...run1, context: { ...(run1.context as object), attempt: 7 } };
-    const forged = { stream: wrong.stream, version: 2, machine: wrong.machine, state: wrong.state, context: wrong.context, snapshotHash: 'x'.repeat(64) };
-    store.saveSnapshot(forged);
+    // a snapshot recorded wrong (here: of the run's last state, as of its version 2) is what verify finds
+    const wrong = snapshotOf({ ...snapshotsAt.get('exp/T0/a/1')!, snapshot: full.actors.get('exp/T0/a/1')!.snapshot });
+    store.saveCheckpoint('exp', { seq: run1.seq, hash: run1.hash, streams: snapshotsAt.size }, [wrong]);
     expect(verifyLog(store, lifecycleRegistry, 'exp').problem).toMatchObject({ kind: 'snapshot', stream: 'exp/T0/a/1', version: 2 });
-    expect(snapshotHash(full.actors.get('exp/T0/a/1')!.snapshot)).not.toBe(forged.snapshotHash);
+    expect(snapshotHash(full.actors.get('exp/T0/a/1')!.snapshot)).toBe(wrong.snapshotHash);
     store.close();
   });
 });

@@ -6,7 +6,7 @@ import { viewCommand } from '../../cli/view.js';
 import { experimentStatus } from '../../observe/status.js';
 import { RUN_STEPS } from '../../machines/index.js';
 import { lifecycleRegistry } from '../../runner/registry.js';
-import { buildViewer, layoutMachine, type ViewerData } from '../../observe/viewer/index.js';
+import { buildViewer, layoutMachine, type Timeline, type ViewerData } from '../../observe/viewer/index.js';
 import type { StatusTree } from '../../observe/status-tree.js';
 import type { EventStore } from '../../store/types.js';
 import { completed, failed, finished, operator, reset, timerElapsed } from '../support/events.js';
@@ -61,18 +61,21 @@ function writeLog(store: EventStore): LogWriter {
   return w;
 }
 
-/** The page's own script (the bundle it inlines), evaluated outside a browser: its pure functions, as the page runs them. */
+/** The page's own script (the bundle it inlines), evaluated outside a browser on the page's own data: its pure functions, as the page runs them. */
 function pageFunctions(html: string) {
   const script = /<script>\n([\s\S]*?)<\/script>/.exec(html)![1]!;
-  const json = /<script type="application\/json" id="viewer-data">([\s\S]*?)<\/script>/.exec(html)![1]!;
+  const json = (id: string) => new RegExp(`<script type="application/json" id="${id}">([\\s\\S]*?)</script>`).exec(html)![1]!;
   const sandbox: Record<string, unknown> = {};
   runInNewContext(`${script}\nthis.fns = expctlViewer;`, sandbox);
   const fns = sandbox.fns as {
-    treeAt: (data: ViewerData, index: number) => StatusTree;
+    Timeline: new (data: ViewerData, chunkText: (chunk: number) => string) => Timeline;
+    treeAt: (timeline: Timeline, index: number) => StatusTree;
     treeHtml: (tree: StatusTree, kinds: ViewerData['kinds'], selected: string, changed: string | null) => string;
   };
-  const data = JSON.parse(json) as ViewerData;
-  return { ...fns, data, treeAt: (i: number) => fns.treeAt(data, i) };
+  const data = JSON.parse(json('viewer-data')) as ViewerData;
+  const decoded: number[] = [];
+  const timeline = new fns.Timeline(data, (chunk) => (decoded.push(chunk), json(`viewer-rows-${chunk}`)));
+  return { ...fns, data, timeline, decoded, treeAt: (i: number) => fns.treeAt(timeline, i) };
 }
 
 /** status JSON without what time travel does not have (the log position and driver). */
@@ -84,15 +87,28 @@ function treeOf(store: EventStore, seq: number): StatusTree {
 describe('offline viewer: data and tree', () => {
   const store = memoryLog();
   writeLog(store);
-  const { html, data } = buildViewer(store, KEY);
+  // small chunks, so that the rows span several of them
+  const { html, data } = buildViewer(store, KEY, 7);
   const page = pageFunctions(html);
   const rows = [...store.readExperiment(KEY)];
 
-  it('embeds one entry per row of the log, in order, with the stream, event and resulting state', () => {
+  it('embeds one entry per row of the log, in order, with its time, stream, event and resulting state, in chunks', () => {
     expect(rows.length).toBe(50);
-    expect(page.data.rows.map((r) => r.seq)).toEqual(rows.map((r) => r.seq));
-    expect(page.data.rows.map((r) => [page.data.streams[r.s]!.stream, r.type, r.state])).toEqual(rows.map((r) => [r.stream, r.event.type, String(r.state)]));
     expect(page.data).toEqual(JSON.parse(JSON.stringify(data)));
+    expect(page.data.rows).toBe(50);
+    expect(html.match(/id="viewer-rows-\d+"/g)).toHaveLength(8);
+    const shown = rows.map((_, i) => page.timeline.row(i));
+    expect(shown).toEqual(rows.map((r) => ({ seq: r.seq, at: r.at, stream: r.stream, type: r.event.type, state: String(r.state) })));
+  });
+
+  it('opens at the last row without decoding a chunk of rows', () => {
+    const fresh = pageFunctions(html);
+    expect(fresh.treeAt(rows.length - 1)).toEqual(treeOf(store, rows.at(-1)!.seq));
+    expect(fresh.decoded).toEqual([]);
+    expect(fresh.treeAt(9)).toEqual(treeOf(store, rows[9]!.seq));
+    expect(fresh.decoded).toEqual([0, 1]);
+    // and any row in any order, from the nearest chunk start it has folded up to
+    for (const i of [30, 2, 48, 0, 17]) expect(fresh.treeAt(i), `row ${i}`).toEqual(treeOf(store, rows[i]!.seq));
   });
 
   it('rebuilds, with the page\'s own script, the same tree as `history --at SEQ` at every row', () => {

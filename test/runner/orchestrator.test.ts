@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createMetrics, metricsWatcher } from '../../observe/metrics.js';
-import { driveExperiment, loadRunConfig } from '../../runner/index.js';
+import { driveExperiment, loadRunConfig, loadVerified } from '../../runner/index.js';
 import { fakes } from '../support/fake-collaborators.js';
 import { sample } from '../support/prometheus.js';
 import type { RunnerEffect } from '../../runner/session.js';
@@ -26,6 +26,18 @@ describe('orchestrator (fake collaborators)', () => {
       ['createRunDir', 'createWorktree', 'applyResources', 'commitResources', 'writePrompt', 'runAgent', 'commitChanges', 'captureDiff', 'runJudges', 'result', 'report', 'cleanup'].map((s) => `exp-1/T0/b/1:${s}`),
     );
     expect(log.slice(-2)).toEqual(['exp-1:expReports', 'exp-1:expComplete']);
+  });
+
+  it('records a checkpoint at the end of a drive, so loading the log again checks and replays no row (docs/design.md §3)', async () => {
+    const dir = tempDir();
+    const store = memoryLog();
+    await driveExperiment({ store, resultsDir: join(dir, 'results'), config: loadRunConfig(writeExperiment(dir)), collaborators: fakes([]) });
+    const head = store.head('exp-1')!;
+    expect(store.checkpoints('exp-1').at(-1)).toMatchObject({ seq: head.headSeq, hash: head.headHash, rows: head.rows });
+    const loaded = loadVerified(store, 'exp-1');
+    expect(loaded.rows).toBe(0);
+    expect(loaded.actors.size).toBe(store.streams('exp-1').length);
+    expect(String(loaded.actors.get('exp-1')!.snapshot.value)).toBe('exp_complete');
   });
 
   it('records the tier duration when a tier succeeds and when it fails (docs/design.md §4)', async () => {

@@ -107,6 +107,46 @@ describe('SQLite event log file', () => {
     expect(openError(damaged).message).toContain('tables leases are missing');
   });
 
+  it('reads a log of layout version 1 as it is, and brings it to version 2 with its first write', () => {
+    const file = dbFile();
+    const rows = runRows('exp/T0/a/1', 3);
+    const written = openLog(file);
+    written.append('exp', rows.slice(0, 3));
+    written.close();
+    const v1 = new Database(file);
+    v1.exec(`DROP INDEX events_by_schema; DROP TABLE checkpoints; DROP TABLE snapshots; ALTER TABLE leases DROP COLUMN identity;
+      CREATE TABLE snapshots (stream TEXT NOT NULL, version INTEGER NOT NULL, machine TEXT NOT NULL, state TEXT NOT NULL, context TEXT NOT NULL, snapshot_hash TEXT NOT NULL, PRIMARY KEY (stream, version))`);
+    v1.pragma('user_version = 1');
+    v1.close();
+    const before = readFileSync(file);
+    const layout = () => {
+      const db = new Database(file, { readonly: true });
+      const objects = (db.prepare("SELECT name FROM sqlite_master WHERE name IN ('checkpoints', 'events_by_schema') ORDER BY name").all() as { name: string }[]).map((o) => o.name);
+      const version = db.pragma('user_version', { simple: true });
+      db.close();
+      return { version, objects };
+    };
+    for (const readonly of [true, false]) {
+      const store = openLog(file, { readonly });
+      expect(store.latestStates('exp').streams.map((s) => s.version)).toEqual([3]);
+      expect([...store.readRows('exp', { newestFirst: true, limit: 1 })].map((r) => r.version)).toEqual([3]);
+      expect(store.resumeBase('exp')).toBeNull();
+      expect(store.checkpoints('exp')).toEqual([]);
+      store.close();
+      expect(readFileSync(file).equals(before), `opened ${readonly ? 'read-only' : 'to write'}, only read: unchanged`).toBe(true);
+      expect(layout()).toEqual({ version: 1, objects: [] });
+    }
+    const store = openLog(file);
+    const [next] = store.append('exp', rows.slice(3, 4));
+    expect(layout()).toEqual({ version: 2, objects: ['checkpoints', 'events_by_schema'] });
+    expect(store.saveCheckpoint('exp', { seq: next!.seq, hash: next!.hash, streams: 1 }, [])).toMatchObject({ rows: 4 });
+    const columns = new Database(file, { readonly: true });
+    expect((columns.prepare('SELECT name FROM pragma_table_info(\'snapshots\')').all() as { name: string }[]).map((c) => c.name)).toContain('record_hash');
+    expect((columns.prepare('SELECT name FROM pragma_table_info(\'leases\')').all() as { name: string }[]).map((c) => c.name)).toContain('identity');
+    columns.close();
+    store.close();
+  });
+
   it('opens read-only without creating anything', () => {
     const file = join(tempDir(), 'missing.db');
     expect(() => openLog(file, { readonly: true })).toThrow(StoreOpenError);

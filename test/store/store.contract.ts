@@ -3,6 +3,7 @@ import { ImportError } from '../../store/import-rows.js';
 import { rawOf } from '../../store/rows.js';
 import type { LeaseEnvironment } from '../../store/lease-policy.js';
 import { ExpectedVersionError, GENESIS_HASH, InvalidAppendError, LeaseHeldError, LeaseLostError, rowHash } from '../../store/index.js';
+import { snapshotsDigest } from '../../store/snapshot-digest.js';
 import type { EventStore, ImportedRow, StoredRow } from '../../store/types.js';
 import { completed } from '../support/events.js';
 import { runRows } from '../support/rows.js';
@@ -336,15 +337,72 @@ export function storeContract(name: string, makeStore: (env: ContractEnv) => Eve
       store.close();
     });
 
-    it('stores snapshots and returns the newest at or before a version', () => {
+    it('records a checkpoint with snapshots at a row of the chain, carrying the digest of the snapshots forward', () => {
       const { store } = fresh();
-      const snap = (version: number) => ({ stream: 'exp/T0', version, machine: 'tier@1#00', state: 'tier_pending', context: { n: version }, snapshotHash: `h${version}` });
-      store.saveSnapshot(snap(10));
-      store.saveSnapshot(snap(20));
-      expect(store.latestSnapshot('exp/T0')).toEqual(snap(20));
-      expect(store.latestSnapshot('exp/T0', 15)).toEqual(snap(10));
-      expect(store.latestSnapshot('exp/T0', 5)).toBeNull();
-      expect(store.snapshots('exp/T0').map((s) => s.version)).toEqual([10, 20]);
+      const a = store.append('exp', runRows('exp/T0/s1/1', 2));
+      const b = store.append('exp', runRows('exp/T0/s1/2', 1, 2));
+      const snap = (row: StoredRow, first: StoredRow) => ({
+        stream: row.stream, version: row.version, machine: row.machine, recordedMachine: row.machine, state: row.raw.state, context: row.raw.context,
+        snapshotHash: row.snapshotHash, parent: null, createdSeq: first.seq, created: first.at,
+      });
+      expect(store.resumeBase('exp')).toBeNull();
+      const first = store.saveCheckpoint('exp', { seq: a[1]!.seq, hash: a[1]!.hash, streams: 1 }, [snap(a[1]!, a[0]!)]);
+      expect(first).toEqual({ experiment: 'exp', seq: a[1]!.seq, hash: a[1]!.hash, rows: 2, streams: 1, digest: snapshotsDigest([snap(a[1]!, a[0]!)]) });
+      const last = b[b.length - 1]!;
+      store.saveCheckpoint('exp', { seq: last.seq, hash: last.hash, streams: 2 }, [snap(a[2]!, a[0]!), snap(last, b[0]!)]);
+      expect(store.checkpoints('exp').map((c) => [c.seq, c.rows, c.streams])).toEqual([[a[1]!.seq, 2, 1], [last.seq, 5, 2]]);
+      // a stream keeps only its newest snapshot, and the newest checkpoint's digest is of the snapshots there are
+      expect(store.snapshots('exp')).toEqual([snap(a[2]!, a[0]!), snap(last, b[0]!)]);
+      const base = store.resumeBase('exp')!;
+      expect(base.checkpoint).toEqual({ experiment: 'exp', seq: last.seq, hash: last.hash, rows: 5, streams: 2, digest: snapshotsDigest(store.snapshots('exp')) });
+      expect(base.row).toEqual({ ...last.raw, seq: last.seq, prevHash: last.prevHash, hash: last.hash });
+      expect(base.rows).toBe(5);
+      expect(base.snapshots.map((s) => s.stream)).toEqual(['exp/T0/s1/1', 'exp/T0/s1/2']);
+      store.close();
+    });
+
+    it('refuses a checkpoint that is not at a row of the experiment with that hash', () => {
+      const { store } = fresh();
+      const rows = store.append('exp', runRows('exp/T0/s1/1', 1));
+      store.append('other', runRows('other/T0/s1/1', 1));
+      expect(() => store.saveCheckpoint('exp', { seq: rows[1]!.seq, hash: 'f'.repeat(64), streams: 1 }, [])).toThrow(/does not match the log: that row has another hash/);
+      expect(() => store.saveCheckpoint('exp', { seq: rows[1]!.seq + 1, hash: rows[1]!.hash, streams: 1 }, [])).toThrow(/does not match the log: it has no such row/);
+      expect(store.checkpoints('exp')).toEqual([]);
+      store.close();
+    });
+
+    it('reads the rows a query selects: streams and those below, types and namespaces, a data field, newest first with a limit', () => {
+      const { store } = fresh();
+      store.append('exp', runRows('exp/T0/s1/1', 3));
+      store.append('exp', runRows('exp/T0/s10/1', 2));
+      store.append('exp', runRows('exp/T1/s1/1', 1));
+      const read = (query: Parameters<EventStore['readRows']>[1]) => [...store.readRows('exp', query)].map((r) => `${r.seq}:${r.stream.slice(4)}:${r.event.type}`);
+      const all = read({});
+      expect(all).toHaveLength(9);
+      expect(read({ streams: ['exp/T0/s1'] })).toEqual(all.filter((r) => r.includes(':T0/s1/')));
+      expect(read({ streams: ['exp/T0/s1/1', 'exp/T1'] })).toEqual(all.filter((r) => r.includes(':T0/s1/') || r.includes(':T1/')));
+      expect(read({ types: ['actor.created'] })).toEqual(all.filter((r) => r.endsWith('actor.created')));
+      expect(read({ types: ['effect.*'] })).toEqual(all.filter((r) => r.includes('effect.')));
+      expect(read({ types: ['eff*', 'actor.created'] })).toEqual(all);
+      expect(read({ types: ['effect'] })).toEqual([]);
+      expect(read({ dataField: { field: 'effect', values: ['createWorktree', 'applyResources'] } })).toEqual([all[2], all[3], all[6]]);
+      expect(read({ newestFirst: true, limit: 4 })).toEqual(all.slice(-4).reverse());
+      expect(read({ newestFirst: true, fromSeq: 2, toSeq: 5 })).toEqual(all.slice(1, 5).reverse());
+      expect(read({ fromSeq: 3, toSeq: 4 })).toEqual(all.slice(2, 4));
+      store.close();
+    });
+
+    it('reads every row with its recorded state and context, without decoding events', () => {
+      const { store } = fresh();
+      const rows = store.append('exp', runRows('exp/T0/s1/1', 2));
+      const states = [...store.readStates('exp', { fromSeq: rows[1]!.seq })];
+      expect(states).toEqual(rows.slice(1).map((r) => ({ seq: r.seq, stream: r.stream, version: r.version, type: r.event.type, at: r.at, machine: r.machine, state: r.state, context: r.context })));
+      store.close();
+    });
+
+    it('refuses experiment keys that have a "/" (a stream\'s name says whose it is)', () => {
+      const { store } = fresh();
+      expect(() => store.append('exp/T0', runRows('exp/T0/s1/1', 1))).toThrow(InvalidAppendError);
       store.close();
     });
   });
