@@ -54,7 +54,9 @@ type Row = { stream: string; type: string; data: string; state: string; at: stri
 function logRows(results: string): Row[] {
   const file = join(results, 'expctl.db');
   if (!existsSync(file)) return [];
-  const db = new Database(file, { readonly: true, fileMustExist: true });
+  // not readonly: right after a SIGKILL the WAL may need recovering, which a read-only connection cannot do
+  // ("attempt to write a readonly database"); no driver runs while the test reads
+  const db = new Database(file, { fileMustExist: true });
   try {
     // killed while the log was being created: no table yet
     if (!db.prepare("SELECT name FROM sqlite_master WHERE name = 'events'").get()) return [];
