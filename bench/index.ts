@@ -1,7 +1,8 @@
 // npm run bench: each line compares expctl with a baseline measured in the same process.
 //   npm run bench              the store, replay and start-up (about a minute)
 //   npm run bench -- --full    and at scale: read commands and the viewer on 10^4 runs, resume of
-//                              10^4 … 10^6 rows, a 10^4-run drive's memory, growth (several minutes)
+//                              10^4 … 10^6 rows, a 10^4-run drive's memory, growth, a run's cost
+//                              next to a shell script doing the same work (several minutes)
 //   npm run bench -- --json    the --full run as one JSON array of { name, value, unit, baseline, ratio }
 //                              on stdout (the table goes to stderr)
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { appendBench } from './append.bench.js';
 import { executorBench } from './executor.bench.js';
 import { growthBench, matrixRssBench } from './growth.bench.js';
+import { overheadBench } from './overhead.bench.js';
 import { replayBench } from './replay.bench.js';
 import { line, type BenchResult } from './result.js';
 import { buildLog, firstPaintBench, readCommandsBench, RESUME_SIZES, resumeBench, RUNS_1E4 } from './scale.bench.js';
@@ -44,6 +46,7 @@ if (full) {
     report(resumeBench(dir, RESUME_SIZES));
     report(matrixRssBench(dir));
     report(growthBench(dir));
+    report(overheadBench(dir('overhead')));
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
