@@ -7,7 +7,7 @@
  */
 import type { ExperimentResult, JudgeVerdict, RunResult, SubtestResult, TierResult } from '../schemas/results.js';
 import { separationOf } from './outcomes.js';
-import { bootstrap, mean as meanOf, median as medianOf, RATE_DIGITS, rounded, roundedInterval, wilson } from './stats.js';
+import { bootstrapMedianMean, mean as meanOf, median as medianOf, RATE_DIGITS, rounded, roundedInterval, wilson } from './stats.js';
 
 type Grade = NonNullable<RunResult['grade']>;
 type Best = { subtest: string; reason: string };
@@ -118,12 +118,13 @@ function scoreStats(scores: readonly number[]): SubtestResult['score'] {
   const mean = meanOf(scores);
   // Sample standard deviation (n − 1); a single run has no spread to estimate.
   const stdev = scores.length < 2 ? 0 : Math.sqrt(sum(scores.map((s) => (s - mean) ** 2)) / (scores.length - 1));
+  const intervals = bootstrapMedianMean(scores);
   return {
     mean: rounded(mean),
     median: rounded(medianOf(scores)),
     stdev: rounded(stdev),
-    meanInterval: roundedInterval(bootstrap(scores, meanOf)),
-    medianInterval: roundedInterval(bootstrap(scores, medianOf)),
+    meanInterval: roundedInterval(intervals?.mean ?? null),
+    medianInterval: roundedInterval(intervals?.median ?? null),
   };
 }
 

@@ -4,7 +4,7 @@
  * viewer and `compare` show. Pure: no Node imports (the viewer's page bundles
  * it), nothing but its arguments.
  */
-import { bootstrap, mean, median, RATE_DIGITS, rounded, roundedInterval, separation, wilson, type Estimate, type Interval } from './stats.js';
+import { bootstrapMedianMean, mean, median, RATE_DIGITS, rounded, roundedInterval, separation, wilson, type Estimate, type Interval } from './stats.js';
 
 /** A run's outcome: its judges said it passed or did not (a result), or it errored (an effect failed for good); null until then. */
 export type RunOutcome = 'passed' | 'not_passed' | 'errored';
@@ -62,12 +62,13 @@ export function groupResults(runs: readonly RunResults[], expected = runs.length
 
 /** Median and mean of scores with their bootstrap intervals; null without scores. */
 export function scoreResults(scores: readonly number[]): GroupResults['score'] {
-  if (scores.length === 0) return null;
+  const intervals = bootstrapMedianMean(scores);
+  if (!intervals) return null;
   return {
     median: rounded(median(scores)),
-    medianInterval: roundedInterval(bootstrap(scores, median))!,
+    medianInterval: roundedInterval(intervals.median)!,
     mean: rounded(mean(scores)),
-    meanInterval: roundedInterval(bootstrap(scores, mean))!,
+    meanInterval: roundedInterval(intervals.mean)!,
   };
 }
 
