@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
+import { readFileSync, readlinkSync, unlinkSync } from 'node:fs';
 import { mkdir, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { ExpctlError } from '../util/errors.js';
+import { numericProcEntries } from '../util/procfs.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -79,6 +81,40 @@ function gitEnv(cwd: string): NodeJS.ProcessEnv {
 
 /** Runs git in cwd and returns its stdout; rejects with GitError. */
 export async function git(cwd: string, args: string[]): Promise<string> {
+  try {
+    return await gitOnce(cwd, args);
+  } catch (error) {
+    // a machine that went down in the middle of a git command leaves its lock behind: git refuses from then on
+    if (error instanceof GitError && removeStaleWorktreeLock(error.stderr, cwd)) return gitOnce(cwd, args);
+    throw error;
+  }
+}
+
+/**
+ * A lock in a worktree's own git folder (`.git/worktrees/<name>/index.lock`,
+ * `HEAD.lock`) that git reports as existing, while no git process works in
+ * that worktree: only this run's commands use it, one after the other, so it
+ * is left from a git that was killed. Removes it; true if it did.
+ */
+function removeStaleWorktreeLock(stderr: string, cwd: string): boolean {
+  const lock = /Unable to create '([^']+\.lock)': File exists/.exec(stderr)?.[1];
+  if (!lock || !lock.includes('/.git/worktrees/')) return false;
+  for (const pid of numericProcEntries()) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'git' && readlinkSync(`/proc/${pid}/cwd`) === resolve(cwd)) return false;
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  try {
+    unlinkSync(lock);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function gitOnce(cwd: string, args: string[]): Promise<string> {
   try {
     const { stdout } = await execFileAsync('git', [...CONFIG, ...args], {
       cwd, env: gitEnv(cwd), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024,

@@ -220,6 +220,22 @@ describe('worktrees', () => {
     expect(worktreePaths(repoDir)).toEqual([repoDir]);
   });
 
+  it('commits past the index and HEAD locks a git killed by a machine crash left in the worktree; a real git error stays one', async () => {
+    const { repoDir, commit } = await taskRepo({ 'f.txt': 'base\n' });
+    const workspace = join(tempDir(), 'T0', 'workspace');
+    await addWorktree(repoDir, workspace, commit);
+    const gitDir = git(workspace, 'rev-parse', '--absolute-git-dir').trim();
+    expect(gitDir).toContain('/.git/worktrees/');
+    writeFileSync(join(workspace, 'f.txt'), 'changed\n');
+    writeFileSync(join(gitDir, 'index.lock'), '');
+    writeFileSync(join(gitDir, 'HEAD.lock'), '');
+    const made = await commitAll(workspace, 'after a crash');
+    expect(made).not.toBe(commit);
+    expect(git(workspace, 'show', '--format=%s', '-s', 'HEAD').trim()).toBe('after a crash');
+    expect(existsSync(join(gitDir, 'index.lock'))).toBe(false);
+    await expect(resetWorkspace(workspace, 'f'.repeat(40))).rejects.toBeInstanceOf(GitError);
+  });
+
   it('re-adds over a dirty workspace, a locked missing one, and leftovers that are no worktree', async () => {
     const { repoDir, commit } = await taskRepo({ 'f.txt': 'base\n' });
     const workspace = join(tempDir(), 'workspace');
