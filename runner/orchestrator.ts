@@ -297,7 +297,7 @@ async function begin(drive: Drive, runtime: Runtime, takenOver: Lease | null): P
   }
   if (takenOver) runtime.sendAll([c.resume.takeover(key, takenOver, operator)]);
   if (drive.budget.changed) runtime.send(key, { type: 'operator.limits_changed', data: { limits: drive.budget.limits, operator } }, 'operator');
-  await c.resume.stopStrays(session.store, runtime.actors);
+  await c.resume.stopStrays(session.store, runtime.actors, session.paths.dir);
   if (start.added.length > 0) {
     const tiers = start.added.map((t) => ({ id: t.id, dependsOn: t.dependsOn }));
     runtime.send(key, { type: 'experiment.tiers_added', data: { tiers, start: { config: start.config, configDir: start.configDir, fingerprint: start.fingerprint }, operator } }, 'operator');

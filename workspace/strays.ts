@@ -16,10 +16,15 @@ export class StrayProcessError extends ExpctlError {
   }
 }
 
-/** Process groups of processes whose environment holds `EXPCTL_EFFECT_KEY=<key>` for one of the keys. */
-function groupsWithEffectKeys(envKeys: readonly string[]): number[] {
+/**
+ * Process groups of processes whose environment holds `EXPCTL_EFFECT_KEY=<key>`
+ * for one of the keys and an EXPCTL_RUN_DIR inside `scope` (the key alone is
+ * the same in an experiment of the same id in another results folder).
+ */
+function groupsWithEffectKeys(envKeys: readonly string[], scope: string | undefined): number[] {
   if (envKeys.length === 0) return [];
   const wanted = new Set(envKeys.map((key) => `EXPCTL_EFFECT_KEY=${key}`));
+  const inScope = (entries: string[]) => scope === undefined || entries.some((e) => e.startsWith(`EXPCTL_RUN_DIR=${scope}/`));
   const pgids = new Set<number>();
   for (const pid of numericProcEntries()) {
     let environ: string;
@@ -29,7 +34,7 @@ function groupsWithEffectKeys(envKeys: readonly string[]): number[] {
       continue; // gone meanwhile, or not ours to read
     }
     const entries = environ.split('\0');
-    if (!entries.some((entry) => wanted.has(entry))) continue;
+    if (!entries.some((entry) => wanted.has(entry)) || !inScope(entries)) continue;
     // a supervised command (and its supervisor) is collected by the executor on resume, or stopped by it: not a stray
     if (entries.some((entry) => entry.startsWith('EXPCTL_COMMAND_KEY='))) continue;
     const stat = readStat(pid);
@@ -60,11 +65,13 @@ function isRecordedGroup(record: { pgid: number; startTicks: number | null }): b
 export async function stopStrayProcesses(targets: {
   pgids: { pgid: number; startTicks: number | null }[];
   envKeys: string[];
+  /** The experiment's folder: only processes of runs inside it are its strays. */
+  scope?: string;
 }): Promise<number[]> {
   const own = new Set([process.pid, readStat(process.pid)?.pgrp]);
   const candidates = new Set([
     ...targets.pgids.filter(isRecordedGroup).map((record) => record.pgid),
-    ...groupsWithEffectKeys(targets.envKeys),
+    ...groupsWithEffectKeys(targets.envKeys, targets.scope),
   ]);
   const killed = [...candidates].filter((pgid) => !own.has(pgid) && signalGroup(pgid, 'SIGTERM'));
   const stubborn = await waitForGroupsGone(killed, STRAY_GRACE_MS);

@@ -17,7 +17,7 @@ export interface OperatorEvent {
  */
 export interface Resume {
   /** Stop commands that a killed driver left running, before their effects restart; returns the groups signalled. */
-  stopStrays(store: EventStore, actors: ReadonlyMap<string, ReplayedActor>): Promise<number[]>;
+  stopStrays(store: EventStore, actors: ReadonlyMap<string, ReplayedActor>, dir: string): Promise<number[]>;
   /** The event that records the takeover of a stale lease. */
   takeover(key: string, previous: Lease, operator: Operator): OperatorEvent;
   /**
@@ -31,10 +31,10 @@ export interface Resume {
 export function createResume(deps: { stopStrayProcesses?: typeof stopStrayProcesses } = {}): Resume {
   const stop = deps.stopStrayProcesses ?? stopStrayProcesses;
   return {
-    async stopStrays(store, actors) {
+    async stopStrays(store, actors, dir) {
       const pgids = [...actors.values()].flatMap((actor) => unfinishedCommands(store, actor.stream));
       const envKeys = [...actors.values()].flatMap((a) => pendingEffect(a.stream, a.snapshot)?.key ?? []);
-      return pgids.length > 0 || envKeys.length > 0 ? stop({ pgids, envKeys }) : [];
+      return pgids.length > 0 || envKeys.length > 0 ? stop({ pgids, envKeys, scope: dir }) : [];
     },
 
     takeover(key, previous, operator) {
