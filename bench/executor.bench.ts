@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { directExecutor, supervisedExecutor, supervisorScript, type CommandRequest, type Executor } from '../workspace/executor.js';
+import { directExecutor, hostedExecutor, supervisedExecutor, supervisorScript, type CommandRequest, type Executor } from '../workspace/executor.js';
 import { withTempDirAsync } from './fixtures.js';
 import { result, type BenchResult } from './result.js';
 
@@ -9,7 +9,7 @@ async function perCommandMs(executor: Executor, dir: string, argv: string[], run
   const request = (i: number): CommandRequest => ({
     key: `bench/${executor.kind}/${i}`, argv, cwd: dir, env: {}, timeoutMs: 60_000,
     stdoutFile: join(dir, `${executor.kind}-${i}.out`), stderrFile: join(dir, `${executor.kind}-${i}.err`), stateFile: join(dir, `${executor.kind}-${i}.command`),
-    resumed: false, notBefore: 0,
+    resumed: false, notBefore: 0, hostDir: join(dir, 'hosts'),
   });
   await executor.run(request(-1));
   const start = process.hrtime.bigint();
@@ -36,20 +36,42 @@ async function supervisorRssMb(dir: string): Promise<number> {
   return rss;
 }
 
+/** The resident memory (MB) of the executor host while a command runs on it. */
+async function hostRssMb(dir: string): Promise<number> {
+  let rss = 0;
+  await hostedExecutor.run({
+    key: 'bench/host-rss', argv: ['sleep', '0.4'], cwd: dir, env: {}, timeoutMs: 60_000, hostDir: join(dir, 'hosts'),
+    stdoutFile: join(dir, 'host-rss.out'), stderrFile: join(dir, 'host-rss.err'), stateFile: join(dir, 'host-rss.command'), resumed: false, notBefore: 0,
+    onStart: ({ supervisor }) => {
+      setTimeout(() => {
+        const status = readFileSync(`/proc/${supervisor!.pid}/status`, 'utf8');
+        rss = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+      }, 200);
+    },
+  });
+  return rss;
+}
+
 /**
- * What running a command under a supervisor that outlives the driver costs,
- * next to spawning it directly from the driver, in the same process: the
- * per-command time of `true` both ways, and the supervisor's memory.
+ * What running a command so that it outlives the driver costs, next to
+ * spawning it directly from the driver, in the same process: the
+ * per-command time of `true` on the experiment's executor host (the
+ * default), under a supervisor of its own, and directly; and the memory of
+ * each.
  */
 export async function executorBench(runs = 30): Promise<BenchResult[]> {
   if (!existsSync(supervisorScript())) throw new Error('the supervisor is not built: run `npm run build` first');
   return withTempDirAsync(async (dir) => {
     const direct = await perCommandMs(directExecutor, dir, ['true'], runs);
+    const hosted = await perCommandMs(hostedExecutor, dir, ['true'], runs);
     const supervised = await perCommandMs(supervisedExecutor, dir, ['true'], runs);
+    const hostRss = await hostRssMb(dir);
     const rss = await supervisorRssMb(dir);
     return [
+      result('executor.hosted', 'executor: one command (true), on the host', hosted, 'ms', direct, 'spawned directly'),
       result('executor.supervised', 'executor: one command (true), supervised', supervised, 'ms', direct, 'spawned directly'),
-      result('executor.supervisor_rss', 'executor: supervisor memory per command', rss, 'MB'),
+      result('executor.host_rss', 'executor: the host, for all commands', hostRss, 'MB'),
+      result('executor.supervisor_rss', 'executor: a supervisor, per command', rss, 'MB'),
     ];
   });
 }

@@ -8,6 +8,8 @@ export function experimentPaths(resultsDir: string, key: string) {
     ...reports(root),
     repo: join(root, 'repo'),
     config: join(root, 'config.json'),
+    /** How drivers find the experiment's executor hosts (workspace/executor-host.ts): `<pid>.json` each, with its socket and token (mode 0600). */
+    executorHosts: join(root, '.executor-hosts'),
     tier: (tier: string) => reports(join(root, tier)),
     subtest: (tier: string, subtest: string) => reports(join(root, tier, subtest)),
     run: (tier: string, subtest: string, run: number) => runPaths(join(root, tier, subtest, `run-${String(run).padStart(2, '0')}`)),

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { numericProcEntries, readStat, waitForGroupsGone } from '../util/procfs.js';
 import { CommandStartError, runCommand, signalGroup, type CommandResult, type StartedProcess } from './process.js';
 import type { SupervisorOutcome, SupervisorRecord, SupervisorSpec } from './supervisor.js';
+import { hostPool, type HostPool, type HostedCommand } from './host-client.js';
 
 /**
  * The executor seam (docs/design.md §4): a command-running effect hands its
@@ -28,6 +29,8 @@ export interface CommandRequest {
   stderrFile: string;
   /** Where the executor keeps its record of the command and its outcome: `<stateFile>.record.json`, `<stateFile>.outcome.json`. */
   stateFile: string;
+  /** The experiment's folder of executor hosts (the hosted executor runs an experiment's commands in one long-lived process). */
+  hostDir?: string;
   /** An earlier driver may have started this execution: collect it (running or finished) before starting it again. */
   resumed: boolean;
   /** Records and outcomes from before this time (epoch ms) are of an earlier execution and never collected. */
@@ -56,7 +59,7 @@ export interface CommandOutcome extends CommandResult {
 }
 
 export interface Executor {
-  readonly kind: 'supervised' | 'direct';
+  readonly kind: 'hosted' | 'supervised' | 'direct';
   run(request: CommandRequest): Promise<CommandOutcome>;
 }
 
@@ -114,9 +117,14 @@ function resultOf(outcome: SupervisorOutcome, adopted: CommandOutcome['adopted']
   return { exitCode: outcome.exitCode, signal: outcome.signal, timedOut: outcome.timedOut, aborted: false, durationMs: outcome.durationMs, adopted };
 }
 
-/** Processes whose environment names this execution (EXPCTL_COMMAND_KEY): its supervisor, and the command and what it started. */
-function processesOf(key: string): { pid: number; pgrp: number; startTicks: number; supervisor: boolean }[] {
-  const wanted = `EXPCTL_COMMAND_KEY=${key}`;
+/**
+ * Processes whose environment names this execution: its key and its state
+ * file (EXPCTL_COMMAND_KEY, EXPCTL_COMMAND_FILE; the key alone is the same
+ * in an experiment of the same id in another results folder). Its
+ * supervisor, and the command and what it started.
+ */
+function processesOf(request: CommandRequest): { pid: number; pgrp: number; startTicks: number; supervisor: boolean }[] {
+  const wanted = [`EXPCTL_COMMAND_KEY=${request.key}`, `EXPCTL_COMMAND_FILE=${request.stateFile}`];
   const found: { pid: number; pgrp: number; startTicks: number; supervisor: boolean }[] = [];
   for (const pid of numericProcEntries()) {
     if (pid === process.pid) continue;
@@ -126,7 +134,8 @@ function processesOf(key: string): { pid: number; pgrp: number; startTicks: numb
     } catch {
       continue;
     }
-    if (!environ.split('\0').includes(wanted)) continue;
+    const entries = environ.split('\0');
+    if (!wanted.every((w) => entries.includes(w))) continue;
     const stat = readStat(pid);
     if (!stat || stat.state === 'Z' || stat.state === 'X') continue;
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0');
@@ -151,7 +160,7 @@ async function collect(request: CommandRequest): Promise<CommandOutcome | null> 
     request.onAdopt?.(adoption('finished'));
     return resultOf(finished, 'finished');
   }
-  const processes = processesOf(request.key);
+  const processes = processesOf(request);
   const supervisor = processes.find((p) => p.supervisor);
   if (supervisor) {
     request.onAdopt?.(adoption('running'));
@@ -159,7 +168,7 @@ async function collect(request: CommandRequest): Promise<CommandOutcome | null> 
     if (waited) return waited;
   }
   // no supervisor (killed, or the machine went down): stop what it left, then start again
-  const groups = [...new Set(processesOf(request.key).filter((p) => !p.supervisor).map((p) => p.pgrp))];
+  const groups = [...new Set(processesOf(request).filter((p) => !p.supervisor).map((p) => p.pgrp))];
   for (const pgid of groups) signalGroup(pgid, 'SIGKILL');
   await waitForGroupsGone(groups, DEFAULT_GRACE_MS);
   return null;
@@ -191,7 +200,7 @@ async function start(request: CommandRequest): Promise<CommandOutcome> {
   writeFileSync(f.spec, JSON.stringify(spec));
   const child = spawn(process.execPath, [supervisorScript(), f.spec, '3'], {
     cwd: request.cwd, detached: true, stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...request.env, EXPCTL_COMMAND_KEY: request.key },
+    env: { ...process.env, ...request.env, EXPCTL_COMMAND_KEY: request.key, EXPCTL_COMMAND_FILE: request.stateFile },
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stderr = collectText(child, 2);
@@ -247,4 +256,73 @@ function firstLine(child: ChildProcess): Promise<SupervisorRecord | null> {
     stream.once('end', () => resolve(null));
     stream.once('error', () => resolve(null));
   });
+}
+
+/**
+ * Commands on the experiment's executor host (workspace/executor-host.ts):
+ * like the supervised executor, they outlive the driver and are collected on
+ * resume, but one long-lived process runs them all, so a command costs a
+ * fork of a small process, not the start of a new one. Without a host file
+ * (a library caller's own request), the supervised executor runs it.
+ */
+export const hostedExecutor: Executor = {
+  kind: 'hosted',
+  async run(request) {
+    if (!request.hostDir) return supervisedExecutor.run(request);
+    if (request.signal?.aborted) return { exitCode: null, signal: null, timedOut: false, aborted: true, durationMs: 0, adopted: null };
+    const client = hostPool(request.hostDir);
+    if (request.resumed) {
+      const attached = await client.attach(request.key);
+      if (attached) {
+        const record = await attached.started;
+        request.onAdopt?.({ state: 'running', pgid: record?.command?.pgid ?? null, supervisor: record?.supervisor.pid ?? null, startedAt: record?.startedAt ?? Date.now() });
+        const waited = await waitHosted(request, attached, client, 'running');
+        if (waited) return waited;
+      }
+      const collected = await collect(request);
+      if (collected) return collected;
+    }
+    await request.prepare?.();
+    return startHosted(request, client);
+  },
+};
+
+async function startHosted(request: CommandRequest, client: HostPool): Promise<CommandOutcome> {
+  const f = files(request);
+  for (const file of [f.record, f.outcome]) if (existsSync(file)) unlinkSync(file);
+  const spec: SupervisorSpec = {
+    key: request.key, argv: request.argv, cwd: request.cwd, timeoutMs: request.timeoutMs, graceMs: request.graceMs ?? DEFAULT_GRACE_MS,
+    stdoutFile: request.stdoutFile, stderrFile: request.stderrFile, recordFile: f.record, outcomeFile: f.outcome,
+  };
+  const env = Object.fromEntries(Object.entries({ ...process.env, ...request.env, EXPCTL_COMMAND_FILE: request.stateFile }).filter((e): e is [string, string] => e[1] !== undefined));
+  const command = await client.run(spec, env);
+  const record = await command.started;
+  if (!record?.command) {
+    const ended = await command.ended;
+    if (ended && ended !== 'lost' && ended !== 'unknown') return resultOf(ended, null);
+    throw new Error(`the executor host lost ${request.key} before it started`);
+  }
+  try {
+    request.onStart?.({ pid: record.command.pid, pgid: record.command.pgid, startTicks: record.command.startTicks, supervisor: record.supervisor });
+  } catch (error) {
+    // nobody would know of this command: stop it before failing
+    client.stop(request.key);
+    await command.ended;
+    throw error;
+  }
+  const outcome = await waitHosted(request, command, client, null);
+  if (outcome) return outcome;
+  throw new Error(`the executor host stopped ${request.key} before it ended, without an outcome`);
+}
+
+/** Wait for a command on the host (stopping it if the drive is stopped); null when it ended with no outcome. */
+async function waitHosted(request: CommandRequest, command: HostedCommand, client: HostPool, adopted: CommandOutcome['adopted']): Promise<CommandOutcome | null> {
+  const onAbort = () => client.stop(request.key);
+  request.signal?.addEventListener('abort', onAbort, { once: true });
+  const ended = await command.ended;
+  request.signal?.removeEventListener('abort', onAbort);
+  if (request.signal?.aborted) return { exitCode: null, signal: null, timedOut: false, aborted: true, durationMs: 0, adopted };
+  // the connection broke (the host was killed): the outcome may be on disk all the same
+  const outcome = ended === 'lost' || ended === 'unknown' || ended === null ? outcomeOf(request) : ended;
+  return outcome ? resultOf(outcome, adopted) : null;
 }

@@ -62,10 +62,10 @@ const GROUP_GONE_MS = 2000;
  * new; with `durable`, also after the machine goes down (fsync of the file
  * and of its folder).
  */
-export function writeAtomically(file: string, text: string, durable = true): void {
+export function writeAtomically(file: string, text: string, durable = true, mode = 0o666): void {
   mkdirSync(dirname(file), { recursive: true });
   const temporary = `${file}.tmp-${process.pid}`;
-  const fd = openSync(temporary, 'w');
+  const fd = openSync(temporary, 'w', mode);
   try {
     writeSync(fd, text);
     if (durable) fsyncSync(fd);
@@ -103,53 +103,58 @@ async function groupGone(pgid: number): Promise<void> {
   while (livingGroups([pgid]).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 }
 
-function main(specFile: string, notifyFd: number | null): void {
-  // the driver's end of stderr may be gone (it died): a write there must not take this process down
-  process.stderr.on('error', () => {});
-  const spec = JSON.parse(readFileSync(specFile, 'utf8')) as SupervisorSpec;
+/** What a supervised command tells whoever watches it: it started (or could not), and it ended. */
+export interface SupervisionEvents {
+  started(record: SupervisorRecord): void;
+  /** The outcome once written (durably); null when it was stopped (no outcome: a later drive runs it again). */
+  ended(outcome: SupervisorOutcome | null): void;
+}
+
+/**
+ * Run one command as `spec` says, in its own process group with `env`:
+ * record it, enforce its timeout, and when it ends stop what it left in its
+ * group and write its outcome atomically. Returns how to stop it (SIGTERM to
+ * the group, SIGKILL after the grace; no outcome). Used by the supervisor of
+ * one command (below) and by the executor host of an experiment.
+ */
+export function superviseCommand(spec: SupervisorSpec, env: NodeJS.ProcessEnv, supervisor: SupervisorRecord['supervisor'], events: SupervisionEvents): { stop(): void } {
   const startedAt = Date.now();
-  const self = { pid: process.pid, startTicks: processStartTicks(process.pid) };
-  const notify = (record: SupervisorRecord) => {
-    if (notifyFd === null) return;
-    try {
-      writeSync(notifyFd, `${JSON.stringify(record)}\n`);
-      closeSync(notifyFd);
-    } catch {
-      // the driver is gone: a later one finds the record file
-    }
-    notifyFd = null;
-  };
-  const outcome = (fields: Partial<SupervisorOutcome>) => {
+  const outcome = (fields: Partial<SupervisorOutcome>): SupervisorOutcome => {
     const endedAt = Date.now();
     const full: SupervisorOutcome = {
       key: spec.key, exitCode: null, signal: null, timedOut: false, startedAt, endedAt, durationMs: endedAt - startedAt,
       stdoutBytes: sizeOf(spec.stdoutFile), stderrBytes: spec.stderrFile === spec.stdoutFile ? 0 : sizeOf(spec.stderrFile), startError: null, ...fields,
     };
     writeAtomically(spec.outcomeFile, `${JSON.stringify(full)}\n`);
+    return full;
   };
   mkdirSync(dirname(spec.stdoutFile), { recursive: true });
   mkdirSync(dirname(spec.stderrFile), { recursive: true });
   const out = openSync(spec.stdoutFile, 'w');
   const err = spec.stderrFile === spec.stdoutFile ? out : openSync(spec.stderrFile, 'w');
   const [program, ...args] = spec.argv;
-  const child = spawn(program!, args, { cwd: spec.cwd, env: process.env, detached: true, shell: false, stdio: ['ignore', out, err] });
+  const child = spawn(program!, args, { cwd: spec.cwd, env, detached: true, shell: false, stdio: ['ignore', out, err] });
   for (const fd of new Set([out, err])) closeSync(fd);
-  child.once('error', (error: NodeJS.ErrnoException) => {
-    if (child.pid !== undefined) return;
-    outcome({ startError: { code: error.code ?? null, message: error.message } });
-    notify({ key: spec.key, supervisor: self, command: null, startedAt });
-    process.exit(0);
-  });
-  if (child.pid === undefined) return;
+  if (child.pid === undefined) {
+    let reported = false;
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      if (reported) return;
+      reported = true;
+      const written = outcome({ startError: { code: error.code ?? null, message: error.message } });
+      events.started({ key: spec.key, supervisor, command: null, startedAt });
+      events.ended(written);
+    });
+    return { stop: () => {} };
+  }
   const pgid = child.pid;
-  const record: SupervisorRecord = { key: spec.key, supervisor: self, command: { pid: child.pid, pgid, startTicks: processStartTicks(child.pid) }, startedAt };
+  const record: SupervisorRecord = { key: spec.key, supervisor, command: { pid: child.pid, pgid, startTicks: processStartTicks(child.pid) }, startedAt };
   // not fsynced: after a machine crash the processes it names are gone anyway; a later driver finds a live supervisor by its environment
   writeAtomically(spec.recordFile, JSON.stringify(record), false);
-  notify(record);
-  supervise(spec, pgid, child, outcome);
+  events.started(record);
+  return watch(spec, pgid, child, outcome, events);
 }
 
-function supervise(spec: SupervisorSpec, pgid: number, child: ReturnType<typeof spawn>, outcome: (fields: Partial<SupervisorOutcome>) => void): void {
+function watch(spec: SupervisorSpec, pgid: number, child: ReturnType<typeof spawn>, outcome: (fields: Partial<SupervisorOutcome>) => SupervisorOutcome, events: SupervisionEvents): { stop(): void } {
   let timedOut = false;
   let stopping = false;
   let killTimer: NodeJS.Timeout | undefined;
@@ -161,9 +166,6 @@ function supervise(spec: SupervisorSpec, pgid: number, child: ReturnType<typeof 
     killTimer = setTimeout(() => signalGroup(pgid, 'SIGKILL'), spec.graceMs);
   };
   const timeout = spec.timeoutMs === null ? undefined : setTimeout(() => stop('timeout'), Math.min(spec.timeoutMs, MAX_TIMER_MS));
-  process.on('SIGTERM', () => stop('stop'));
-  process.on('SIGINT', () => stop('stop'));
-  process.on('SIGHUP', () => {});
   child.once('exit', (exitCode, signal) => {
     clearTimeout(timeout);
     clearTimeout(killTimer);
@@ -171,10 +173,34 @@ function supervise(spec: SupervisorSpec, pgid: number, child: ReturnType<typeof 
     signalGroup(pgid, 'SIGKILL');
     void groupGone(pgid).then(() => {
       // stopped by the driver (Ctrl+C): no outcome, the effect is not done and a later drive runs it again
-      if (!stopping) outcome({ exitCode, signal, timedOut });
-      process.exit(0);
+      events.ended(stopping ? null : outcome({ exitCode, signal, timedOut }));
     });
   });
+  return { stop: () => stop('stop') };
+}
+
+/** `node supervisor.js SPEC [FD]`: one command, its record sent on FD once it runs; exits when it has ended. */
+function main(specFile: string, notifyFd: number | null): void {
+  // the driver's end of stderr may be gone (it died): a write there must not take this process down
+  process.stderr.on('error', () => {});
+  const spec = JSON.parse(readFileSync(specFile, 'utf8')) as SupervisorSpec;
+  const self = { pid: process.pid, startTicks: processStartTicks(process.pid) };
+  const command = superviseCommand(spec, process.env, self, {
+    started: (record) => {
+      if (notifyFd === null) return;
+      try {
+        writeSync(notifyFd, `${JSON.stringify(record)}\n`);
+        closeSync(notifyFd);
+      } catch {
+        // the driver is gone: a later one finds the record file
+      }
+      notifyFd = null;
+    },
+    ended: () => process.exit(0),
+  });
+  process.on('SIGTERM', () => command.stop());
+  process.on('SIGINT', () => command.stop());
+  process.on('SIGHUP', () => {});
 }
 
 // run only as the entry point (`node supervisor.js SPEC [FD]`), never when imported

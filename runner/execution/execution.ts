@@ -3,7 +3,7 @@ import { contextOf } from '../../machines/index.js';
 import { fanOut, isDone } from '../actor-tree.js';
 import { tierConfig, type RunnerEffect, type Session } from '../session.js';
 import { streams } from '../streams.js';
-import { supervisedExecutor, type Executor } from '../../workspace/executor.js';
+import { hostedExecutor, type Executor } from '../../workspace/executor.js';
 import { commandStages } from './run-commands.js';
 import { runStages } from './run-stages.js';
 import { createBudget, type Budget, type BudgetLimits } from './budget.js';
@@ -37,7 +37,7 @@ export interface Limits extends BudgetLimits {
   maxConcurrentAgents: number;
 }
 
-export function createExecution(limits: Limits, executor: Executor = supervisedExecutor): Execution {
+export function createExecution(limits: Limits, executor: Executor = hostedExecutor): Execution {
   return { ...fanOutEffects, stages: { ...runStages, ...commandStages(executor) }, readyTiers, ...admission(limits) };
 }
 

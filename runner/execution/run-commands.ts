@@ -101,6 +101,7 @@ async function execute(ctx: EffectContext, session: Session, run: RunEffectConte
     stdoutFile: options.stdoutFile,
     stderrFile: options.stderrFile,
     stateFile: options.stateFile,
+    hostDir: session.paths.executorHosts,
     prepare: options.prepare,
     resumed: ctx.resumed,
     notBefore: enteredAt(ctx.history()),

@@ -4,7 +4,7 @@
  * closed terminal, a timeout with no driver, a reused pid, a driver that died
  * in another PID namespace.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -46,6 +46,9 @@ describe('a driver that dies leaves its commands running, and the next one colle
     expect(result).toMatchObject({ passed: false, score: 0.5, agent: { exitCode: 0, tokens: 101 } });
     const shown = await s.run('show', 'exp-1', 'T0/a/1');
     expect(shown.stdout).toMatch(/runAgent\s+completed .*\(collected after a driver change: still running\)/);
+    // the executor host leaves once no command runs and no driver is connected, and takes its file along
+    const hosts = join(s.results, 'exp-1', '.executor-hosts');
+    await until(() => (readdirSync(hosts).length === 0 ? true : undefined), 10_000, 'the executor host to leave');
   }, 60_000);
 
   it('an agent that finished while no driver ran is taken from its recorded outcome: not run again', async () => {
@@ -143,6 +146,7 @@ describe('a driver in another PID namespace', () => {
     const takeover = (await s.history()).find((r) => r.type === 'lease.taken_over');
     expect(takeover?.data).toMatchObject({ previous: { pid: lease.pid } });
     // the namespace's commands died with it: the agent ran again, once
-    expect(s.lines().filter((l) => l.who === 'agent' && l.what === 'end')).toHaveLength(1);
+    const runRows = (await s.history()).filter((r) => r.stream === 'exp-1/T0/a/1').map((r) => [r.type, r.data]);
+    expect(s.lines().filter((l) => l.who === 'agent' && l.what === 'end'), JSON.stringify({ lines: s.lines(), runRows })).toHaveLength(1);
   }, 90_000);
 });

@@ -167,7 +167,14 @@ describe('a driver crash costs no agent work', () => {
         const ends = lines.filter((l) => l.who === who && l.what === 'end');
         expect(starts.map((l) => l.run).sort(), `${who} executions in ${results}`).toEqual([...new Set(starts.map((l) => l.run))].sort());
         expect(starts).toHaveLength(RUNS);
-        expect(ends).toHaveLength(RUNS);
+        const lost = starts.filter((st) => !ends.some((e) => e.run === st.run)).map((st) => {
+          const [tier, subtest, run] = st.run.split('/');
+          const at = join(results, 'exp-1', tier!, subtest!, `run-0${run}`, who === 'agent' ? 'agent' : 'judge');
+          const read = (f: string) => (existsSync(join(at, f)) ? readFileSync(join(at, f), 'utf8') : null);
+          const rows = logRows(results).filter((r) => r.stream === `exp-1/${st.run}`).map((r) => `${r.at.slice(11)} ${r.type} ${r.data.slice(0, 200)}`);
+          return { ...st, rows, alive: isAlive(st.pid), outcome: read(who === 'agent' ? 'command.outcome.json' : 'judge-1.command.outcome.json'), stderr: read(who === 'agent' ? 'stderr.log' : 'judge-1.stderr.log') };
+        });
+        expect(ends, JSON.stringify(lost)).toHaveLength(RUNS);
       }
       expect(runResults(results)).toEqual(want);
       const verify = await cli(['--results-dir', results, 'verify', 'exp-1']);
@@ -214,7 +221,12 @@ function freezerGroup(name: string) {
       writeFileSync(join(path, 'freezer.state'), 'THAWED');
       while (tasks().length > 0) await sleep(10);
     },
-    remove: () => rmdirSync(path),
+    /** After the last drive: its executor host exits once idle (about a second), then the group goes. */
+    async remove(): Promise<void> {
+      const deadline = Date.now() + 15_000;
+      while (tasks().length > 0 && Date.now() < deadline) await sleep(50);
+      rmdirSync(path);
+    },
   };
 }
 
@@ -238,7 +250,7 @@ describe('a machine crash', () => {
         }, group.wrap);
         kills += storm.kills;
       } finally {
-        group.remove();
+        await group.remove();
       }
       const rows = logRows(results);
       const lines = counterOf(counter);
