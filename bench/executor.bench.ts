@@ -20,28 +20,12 @@ async function perCommandMs(executor: Executor, dir: string, argv: string[], run
   return Number(process.hrtime.bigint() - start) / 1e6 / runs;
 }
 
-/** The resident memory (MB) of a supervisor while its command runs. */
-async function supervisorRssMb(dir: string): Promise<number> {
+/** The resident memory (MB) of the process that supervises a command (its supervisor, or the host) while it runs. */
+async function supervisingRssMb(executor: Executor, dir: string): Promise<number> {
   let rss = 0;
-  await supervisedExecutor.run({
-    key: 'bench/rss', argv: ['sleep', '0.4'], cwd: dir, env: {}, timeoutMs: 60_000,
-    stdoutFile: join(dir, 'rss.out'), stderrFile: join(dir, 'rss.err'), stateFile: join(dir, 'rss.command'), resumed: false, notBefore: 0,
-    onStart: ({ supervisor }) => {
-      setTimeout(() => {
-        const status = readFileSync(`/proc/${supervisor!.pid}/status`, 'utf8');
-        rss = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
-      }, 200);
-    },
-  });
-  return rss;
-}
-
-/** The resident memory (MB) of the executor host while a command runs on it. */
-async function hostRssMb(dir: string): Promise<number> {
-  let rss = 0;
-  await hostedExecutor.run({
-    key: 'bench/host-rss', argv: ['sleep', '0.4'], cwd: dir, env: {}, timeoutMs: 60_000, hostDir: join(dir, 'hosts'),
-    stdoutFile: join(dir, 'host-rss.out'), stderrFile: join(dir, 'host-rss.err'), stateFile: join(dir, 'host-rss.command'), resumed: false, notBefore: 0,
+  await executor.run({
+    key: `bench/rss-${executor.kind}`, argv: ['sleep', '0.4'], cwd: dir, env: {}, timeoutMs: 60_000, hostDir: join(dir, 'hosts'),
+    stdoutFile: join(dir, `rss-${executor.kind}.out`), stderrFile: join(dir, `rss-${executor.kind}.err`), stateFile: join(dir, `rss-${executor.kind}.command`), resumed: false, notBefore: 0,
     onStart: ({ supervisor }) => {
       setTimeout(() => {
         const status = readFileSync(`/proc/${supervisor!.pid}/status`, 'utf8');
@@ -65,8 +49,8 @@ export async function executorBench(runs = 30): Promise<BenchResult[]> {
     const direct = await perCommandMs(directExecutor, dir, ['true'], runs);
     const hosted = await perCommandMs(hostedExecutor, dir, ['true'], runs);
     const supervised = await perCommandMs(supervisedExecutor, dir, ['true'], runs);
-    const hostRss = await hostRssMb(dir);
-    const rss = await supervisorRssMb(dir);
+    const hostRss = await supervisingRssMb(hostedExecutor, dir);
+    const rss = await supervisingRssMb(supervisedExecutor, dir);
     return [
       result('executor.hosted', 'executor: one command (true), on the host', hosted, 'ms', direct, 'spawned directly'),
       result('executor.supervised', 'executor: one command (true), supervised', supervised, 'ms', direct, 'spawned directly'),
