@@ -15,7 +15,7 @@ const JUDGE = ['sh', '-c', 'echo \'{"score": 1, "passed": true}\''];
  * after the agent, the diff, the two commands, worktree remove), taken in
  * turns in the same process, best of `repeat`.
  */
-export function overheadBench(dir: string, runs = 20, repeat = 2): BenchResult[] {
+export function overheadBench(dir: string, runs = 50, repeat = 2): BenchResult[] {
   const task = join(dir, 'task');
   mkdirSync(task, { recursive: true });
   writeFileSync(join(task, 'README.md'), 'task\n');
