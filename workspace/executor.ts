@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { numericProcEntries, readStat, waitForGroupsGone } from '../util/procfs.js';
-import { CommandStartError, runCommand, signalGroup, type CommandResult, type StartedProcess } from './process.js';
+import { CommandStartError, runCommand, signalGroup, type CommandResult, type CommandSpec, type StartedProcess } from './process.js';
 import type { SupervisorOutcome, SupervisorRecord, SupervisorSpec } from './supervisor.js';
 import { hostPool, type HostPool, type HostedCommand } from './host-client.js';
 
@@ -17,16 +17,10 @@ import { hostPool, type HostPool, type HostedCommand } from './host-client.js';
  * driver (no adoption: a killed driver's commands are stopped and run again).
  * Distributed workers would be a third implementation of the same interface.
  */
-export interface CommandRequest {
+export interface CommandRequest extends Omit<CommandSpec, 'onStart'> {
   /** Names this execution for good: the effect's idempotency key and which of its commands (`…#agent`, `…#judge-2`). */
   key: string;
-  argv: string[];
-  cwd: string;
-  /** Added to (and overriding) the driver's environment; secrets travel only here, never in a file. */
-  env: Record<string, string>;
-  timeoutMs: number | null;
-  stdoutFile: string;
-  stderrFile: string;
+  /** Secrets travel only in `env`, never in a file. */
   /** Where the executor keeps its record of the command and its outcome: `<stateFile>.record.json`, `<stateFile>.outcome.json`. */
   stateFile: string;
   /** The experiment's folder of executor hosts (the hosted executor runs an experiment's commands in one long-lived process). */
@@ -86,7 +80,7 @@ const DEFAULT_GRACE_MS = 2000;
 export const supervisedExecutor: Executor = {
   kind: 'supervised',
   async run(request) {
-    if (request.signal?.aborted) return { exitCode: null, signal: null, timedOut: false, aborted: true, durationMs: 0, adopted: null };
+    if (request.signal?.aborted) return stopped(null);
     if (request.resumed) {
       const collected = await collect(request);
       if (collected) return collected;
@@ -95,6 +89,9 @@ export const supervisedExecutor: Executor = {
     return start(request);
   },
 };
+
+/** The outcome of a command the drive stopped (Ctrl+C): not done, a later drive runs it again. */
+const stopped = (adopted: CommandOutcome['adopted']): CommandOutcome => ({ exitCode: null, signal: null, timedOut: false, aborted: true, durationMs: 0, adopted });
 
 const files = (request: CommandRequest) => ({ record: `${request.stateFile}.record.json`, outcome: `${request.stateFile}.outcome.json`, spec: `${request.stateFile}.spec.json` });
 
@@ -179,26 +176,35 @@ async function waitFor(request: CommandRequest, supervisor: { pid: number; start
   for (;;) {
     const outcome = outcomeOf(request);
     if (outcome) return resultOf(outcome, 'running');
-    if (!alive(supervisor.pid, supervisor.startTicks)) return outcomeOf(request) ? resultOf(outcomeOf(request)!, 'running') : null;
+    if (!alive(supervisor.pid, supervisor.startTicks)) {
+      const last = outcomeOf(request);
+      return last ? resultOf(last, 'running') : null;
+    }
     if (request.signal?.aborted) {
       process.kill(supervisor.pid, 'SIGTERM');
       while (alive(supervisor.pid, supervisor.startTicks)) await sleep(POLL_MS);
-      return { exitCode: null, signal: null, timedOut: false, aborted: true, durationMs: 0, adopted: 'running' };
+      return stopped('running');
     }
     await sleep(POLL_MS);
   }
 }
 
-/** Start the command under a new supervisor and wait for its outcome. */
-async function start(request: CommandRequest): Promise<CommandOutcome> {
+/** What supervises a new execution of the request (its record and outcome from an earlier one removed first). */
+function freshSpec(request: CommandRequest): SupervisorSpec {
   const f = files(request);
   for (const file of [f.record, f.outcome]) if (existsSync(file)) unlinkSync(file);
-  const spec: SupervisorSpec = {
+  return {
     key: request.key, argv: request.argv, cwd: request.cwd, timeoutMs: request.timeoutMs, graceMs: request.graceMs ?? DEFAULT_GRACE_MS,
     stdoutFile: request.stdoutFile, stderrFile: request.stderrFile, recordFile: f.record, outcomeFile: f.outcome,
   };
-  writeFileSync(f.spec, JSON.stringify(spec));
-  const child = spawn(process.execPath, [supervisorScript(), f.spec, '3'], {
+}
+
+/** Start the command under a new supervisor and wait for its outcome. */
+async function start(request: CommandRequest): Promise<CommandOutcome> {
+  const spec = freshSpec(request);
+  const specFile = files(request).spec;
+  writeFileSync(specFile, JSON.stringify(spec));
+  const child = spawn(process.execPath, [supervisorScript(), specFile, '3'], {
     cwd: request.cwd, detached: true, stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...request.env, EXPCTL_COMMAND_KEY: request.key, EXPCTL_COMMAND_FILE: request.stateFile },
   });
@@ -227,7 +233,7 @@ async function start(request: CommandRequest): Promise<CommandOutcome> {
   request.signal?.removeEventListener('abort', onAbort);
   const outcome = outcomeOf(request);
   if (outcome) return resultOf(outcome, null);
-  if (request.signal?.aborted) return { exitCode: null, signal: null, timedOut: false, aborted: true, durationMs: 0, adopted: null };
+  if (request.signal?.aborted) return stopped(null);
   throw new Error(`the supervisor of ${request.key} exited without an outcome: ${(await stderr).trim() || 'it was killed'}`);
 }
 
@@ -269,7 +275,7 @@ export const hostedExecutor: Executor = {
   kind: 'hosted',
   async run(request) {
     if (!request.hostDir) return supervisedExecutor.run(request);
-    if (request.signal?.aborted) return { exitCode: null, signal: null, timedOut: false, aborted: true, durationMs: 0, adopted: null };
+    if (request.signal?.aborted) return stopped(null);
     const client = hostPool(request.hostDir);
     if (request.resumed) {
       const attached = await client.attach(request.key);
@@ -288,12 +294,7 @@ export const hostedExecutor: Executor = {
 };
 
 async function startHosted(request: CommandRequest, client: HostPool): Promise<CommandOutcome> {
-  const f = files(request);
-  for (const file of [f.record, f.outcome]) if (existsSync(file)) unlinkSync(file);
-  const spec: SupervisorSpec = {
-    key: request.key, argv: request.argv, cwd: request.cwd, timeoutMs: request.timeoutMs, graceMs: request.graceMs ?? DEFAULT_GRACE_MS,
-    stdoutFile: request.stdoutFile, stderrFile: request.stderrFile, recordFile: f.record, outcomeFile: f.outcome,
-  };
+  const spec = freshSpec(request);
   const env = Object.fromEntries(Object.entries({ ...process.env, ...request.env, EXPCTL_COMMAND_FILE: request.stateFile }).filter((e): e is [string, string] => e[1] !== undefined));
   const command = await client.run(spec, env);
   const record = await command.started;
@@ -321,7 +322,7 @@ async function waitHosted(request: CommandRequest, command: HostedCommand, clien
   request.signal?.addEventListener('abort', onAbort, { once: true });
   const ended = await command.ended;
   request.signal?.removeEventListener('abort', onAbort);
-  if (request.signal?.aborted) return { exitCode: null, signal: null, timedOut: false, aborted: true, durationMs: 0, adopted };
+  if (request.signal?.aborted) return stopped(adopted);
   // the connection broke (the host was killed): the outcome may be on disk all the same
   const outcome = ended === 'lost' || ended === 'unknown' || ended === null ? outcomeOf(request) : ended;
   return outcome ? resultOf(outcome, adopted) : null;

@@ -43,13 +43,16 @@ export class HostPool {
   private readonly connections = new Map<number, Promise<HostConnection | null>>();
   private starting: Promise<HostConnection | null> | null = null;
   private readonly byKey = new Map<string, HostConnection>();
+  /** The host this driver runs its commands on while its connection lasts: no look at the folder per command. */
+  private active: HostConnection | null = null;
 
   constructor(private readonly dir: string) {}
 
   /** Run a command on a host (starting one if none runs). */
   async run(spec: SupervisorSpec, env: Record<string, string>): Promise<HostedCommand> {
-    const host = (await this.anyLive()) ?? (await this.start());
+    const host = this.active ?? (await this.anyLive()) ?? (await this.start());
     if (!host) throw new Error(`no executor host started for ${this.dir}`);
+    this.active = host;
     this.byKey.set(spec.key, host);
     return host.watch(spec.key, { op: 'run', spec, env }, () => this.byKey.delete(spec.key));
   }
@@ -86,7 +89,10 @@ export class HostPool {
   private connect(info: HostInfo): Promise<HostConnection | null> {
     let connection = this.connections.get(info.pid);
     if (!connection) {
-      connection = HostConnection.open(info, () => this.connections.delete(info.pid));
+      connection = HostConnection.open(info, (closed) => {
+        this.connections.delete(info.pid);
+        if (this.active === closed) this.active = null;
+      });
       this.connections.set(info.pid, connection);
     }
     return connection;
@@ -115,13 +121,13 @@ class HostConnection {
 
   private constructor(private readonly socket: Socket) {}
 
-  static async open(info: HostInfo, closed: () => void): Promise<HostConnection | null> {
+  static async open(info: HostInfo, closed: (connection: HostConnection | null) => void): Promise<HostConnection | null> {
     const socket = await new Promise<Socket | null>((resolve) => {
       const s = connect(info.socket, () => resolve(s));
       s.once('error', () => resolve(null));
     });
     if (!socket) {
-      closed();
+      closed(null);
       return null;
     }
     const host = new HostConnection(socket);
@@ -141,7 +147,7 @@ class HostConnection {
     });
     socket.on('error', () => {});
     socket.on('close', () => {
-      closed();
+      closed(host);
       for (const watch of [...host.watches.values()]) watch.lost();
     });
     socket.unref();

@@ -358,6 +358,15 @@ describe('stopStrayProcesses', () => {
     expect(isRunning(bystander)).toBe(true);
   });
 
+  it('leaves a process with the same key alone when its run lies in another results folder (an experiment of the same id)', async () => {
+    const key = `exp-1/T0/a/1/run_prompt_written/1-${randomUUID()}`;
+    const here = await startStray({ EXPCTL_EFFECT_KEY: key, EXPCTL_RUN_DIR: '/data/results-a/exp-1/T0/a/run-01' });
+    const elsewhere = await startStray({ EXPCTL_EFFECT_KEY: key, EXPCTL_RUN_DIR: '/data/results-b/exp-1/T0/a/run-01' });
+    expect(await stopStrayProcesses({ pgids: [], envKeys: [key], scope: '/data/results-a/exp-1' })).toEqual([here]);
+    expect(isRunning(here)).toBe(false);
+    expect(isRunning(elsewhere), 'the other folder\'s command carries on').toBe(true);
+  });
+
   it('stops a recorded process group whose leader has the recorded start ticks', async () => {
     const stray = await startStray({});
     const killed = await stopStrayProcesses({ pgids: [{ pgid: stray, startTicks: processStartTicks(stray) }], envKeys: [] });
