@@ -1,13 +1,10 @@
-import { execFile } from 'node:child_process';
 import { readFileSync, readlinkSync, unlinkSync } from 'node:fs';
-import { mkdir, rm, stat, unlink } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { mkdir, readFile, rm, stat, unlink } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { ExpctlError } from '../util/errors.js';
 import { numericProcEntries } from '../util/procfs.js';
-
-const execFileAsync = promisify(execFile);
+import { runSequence } from './shell.js';
 
 /** A git command that exited non-zero (or could not start: `exitCode` is then null). */
 export class GitError extends ExpctlError {
@@ -69,24 +66,35 @@ const REDIRECTING = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_OBJECT_D
 // Lost races: a lock file held by another git, or another worktree's metadata read half-written.
 const RACE = /\.lock'?: File exists|Unable to create '[^']*\.lock'|cannot lock ref|could not lock|unable to lock|worktrees\//i;
 
-function gitEnv(cwd: string): NodeJS.ProcessEnv {
+/** What every git command of expctl sees besides the driver's environment. */
+function gitVariables(cwd: string): Record<string, string> {
   // The ceiling stops git from walking up into an enclosing repository (say, the
   // user's project) when cwd has lost its .git: it must fail, not commit there.
-  const env: NodeJS.ProcessEnv = {
-    ...process.env, ...IDENTITY, GIT_TERMINAL_PROMPT: '0', GIT_CEILING_DIRECTORIES: dirname(cwd), LC_ALL: 'C',
-  };
-  for (const name of REDIRECTING) delete env[name];
-  return env;
+  return { ...IDENTITY, GIT_TERMINAL_PROMPT: '0', GIT_CEILING_DIRECTORIES: dirname(cwd), LC_ALL: 'C' };
 }
 
 /** Runs git in cwd and returns its stdout; rejects with GitError. */
 export async function git(cwd: string, args: string[]): Promise<string> {
-  try {
-    return await gitOnce(cwd, args);
-  } catch (error) {
-    // a machine that went down in the middle of a git command leaves its lock behind: git refuses from then on
-    if (error instanceof GitError && removeStaleWorktreeLock(error.stderr, cwd)) return gitOnce(cwd, args);
-    throw error;
+  return gitSequence(cwd, [args]);
+}
+
+/**
+ * Runs git commands one after the other in cwd (one request to a command
+ * shell, not a spawn per command) while each succeeds, and returns what they
+ * printed; rejects with a GitError that names the one that failed.
+ *
+ * @example const head = await gitSequence(workspace, [['add', '-A'], ['commit', '-q', '-m', 'x'], ['rev-parse', 'HEAD']]);
+ */
+export async function gitSequence(cwd: string, commands: string[][]): Promise<string> {
+  // a machine that went down in the middle of a git command leaves its locks behind (index, HEAD):
+  // git refuses from then on; each one removed, the commands run again
+  for (let removed = 0; ; removed++) {
+    try {
+      return await sequenceOnce(cwd, commands);
+    } catch (error) {
+      if (removed < 4 && error instanceof GitError && removeStaleWorktreeLock(error.stderr, cwd)) continue;
+      throw error;
+    }
   }
 }
 
@@ -114,19 +122,20 @@ function removeStaleWorktreeLock(stderr: string, cwd: string): boolean {
   }
 }
 
-async function gitOnce(cwd: string, args: string[]): Promise<string> {
+async function sequenceOnce(cwd: string, commands: string[][]): Promise<string> {
+  const argv = commands.map((args) => ['git', ...CONFIG, ...args]);
+  let result;
   try {
-    const { stdout } = await execFileAsync('git', [...CONFIG, ...args], {
-      cwd, env: gitEnv(cwd), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024,
-    });
-    return stdout;
+    result = await runSequence({ cwd, commands: argv, env: gitVariables(cwd), unset: REDIRECTING });
   } catch (error) {
-    const failure = error as { code?: unknown; stderr?: unknown; message?: string };
-    const exitCode = typeof failure.code === 'number' ? failure.code : null;
-    const stderr = typeof failure.stderr === 'string' && failure.stderr.trim() !== ''
-      ? failure.stderr : String(failure.message);
-    throw new GitError(args.map(redact), cwd, exitCode, redact(stderr), { cause: error });
+    throw new GitError(commands[0]!.map(redact), cwd, null, redact((error as Error).message), { cause: error });
   }
+  if (result.code === 0) return result.stdout;
+  const failed = commands[Math.max(0, result.failed)]!;
+  // -1: cwd could not be entered; 127: no git on PATH
+  const exitCode = result.failed < 0 || result.code === 127 ? null : result.code;
+  const stderr = result.stderr.trim() !== '' ? result.stderr : `exited with ${result.code}`;
+  throw new GitError(failed.map(redact), cwd, exitCode, redact(stderr));
 }
 
 /** Retries work whose git commands lost a race with a concurrent git (see RACE). */
@@ -160,8 +169,15 @@ export async function exists(path: string): Promise<boolean> {
   return stat(path).then(() => true, () => false);
 }
 
-/** Full SHA of rev as a commit in repo, or rejects with GitError. */
+const FULL_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+/**
+ * Full SHA of rev as a commit in repo, or rejects with GitError. A full SHA
+ * (what expctl records) is taken as it is: the command that uses it fails,
+ * naming it, if the repository has no such commit.
+ */
 async function revParse(repo: string, rev: string): Promise<string> {
+  if (FULL_SHA.test(rev)) return rev;
   return (await git(repo, ['rev-parse', '--verify', '--end-of-options', `${rev}^{commit}`])).trim();
 }
 
@@ -220,9 +236,12 @@ export async function removeWorktree(repoDir: string, workspace: string): Promis
  * @example const sha = await commitAll(workspace, 'expctl: agent output');
  */
 export async function commitAll(workspace: string, message: string): Promise<string> {
-  await git(workspace, ['add', '-A']);
-  await git(workspace, ['commit', '--allow-empty', '--allow-empty-message', '--no-verify', '-q', '-m', message]);
-  return headCommit(workspace);
+  const head = await gitSequence(workspace, [
+    ['add', '-A'],
+    ['commit', '--allow-empty', '--allow-empty-message', '--no-verify', '-q', '-m', message],
+    ['rev-parse', '--verify', 'HEAD'],
+  ]);
+  return head.trim();
 }
 
 /**
@@ -234,12 +253,18 @@ export async function commitAll(workspace: string, message: string): Promise<str
 export async function resetWorkspace(workspace: string, commit: string): Promise<void> {
   const sha = await revParse(workspace, commit);
   // Only called when no agent runs here, so a leftover index.lock is from a killed process.
-  const lock = resolve(workspace, (await git(workspace, ['rev-parse', '--git-path', 'index.lock'])).trim());
-  await unlink(lock).catch(() => undefined);
+  await unlink(join(await gitDirOf(workspace), 'index.lock')).catch(() => undefined);
   // Detach first so the reset cannot move a branch the agent checked out.
-  await git(workspace, ['update-ref', '--no-deref', 'HEAD', sha]);
-  await git(workspace, ['reset', '--hard', '-q', sha]);
-  await git(workspace, ['clean', '-ffdxq']);
+  await gitSequence(workspace, [['update-ref', '--no-deref', 'HEAD', sha], ['reset', '--hard', '-q', sha], ['clean', '-ffdxq']]);
+}
+
+/** The git folder of a worktree (its `.git` file names it) or of a repository, without asking git when it can. */
+async function gitDirOf(workspace: string): Promise<string> {
+  const dotGit = join(workspace, '.git');
+  const pointer = await readFile(dotGit, 'utf8').catch(() => null);
+  const named = pointer === null ? null : /^gitdir: (.+)$/m.exec(pointer)?.[1];
+  if (named) return resolve(workspace, named.trim());
+  return resolve(workspace, (await git(workspace, ['rev-parse', '--git-dir'])).trim());
 }
 
 export interface DiffStats {
@@ -262,8 +287,10 @@ export async function captureDiff(workspace: string, from: string, to: string, p
   const output = resolve(patchFile);
   await mkdir(dirname(output), { recursive: true });
   // --output streams the patch to the file; binary patches can be large.
-  await git(workspace, ['diff', '--binary', ...DIFF_OPTIONS, `--output=${output}`, fromSha, toSha, '--']);
-  return parseNumstat(await git(workspace, ['diff', '--numstat', '-z', ...DIFF_OPTIONS, fromSha, toSha, '--']));
+  return parseNumstat(await gitSequence(workspace, [
+    ['diff', '--binary', ...DIFF_OPTIONS, `--output=${output}`, fromSha, toSha, '--'],
+    ['diff', '--numstat', '-z', ...DIFF_OPTIONS, fromSha, toSha, '--'],
+  ]));
 }
 
 function parseNumstat(output: string): DiffStats {
