@@ -56,6 +56,13 @@ export interface RuntimeOptions {
    * create or send next. Its own commits are reacted to in turn.
    */
   react?: (committed: Committed) => Decision | null;
+  /**
+   * Effects that are idempotent, touch only this machine and are cheap to redo
+   * (a run's workspace steps, reports): a row that starts only such effects
+   * does not wait for the disk (I1, group commit; see Runtime.mustReachDisk).
+   * Unset: every row waits for the disk.
+   */
+  localEffects?: ReadonlySet<string>;
   /** Delay before retrying after `failures` failed attempts. */
   backoffMs?: (failures: number) => number;
   clock?: () => number;

@@ -116,7 +116,7 @@ export class Runtime {
     }
     let rows: StoredRow[];
     try {
-      rows = this.options.store.append(this.options.experiment, steps.map((s) => s.step.row));
+      rows = this.options.store.append(this.options.experiment, steps.map((s) => s.step.row), { durable: this.mustReachDisk(work, steps) });
     } catch (error) {
       this.fail(error);
       throw error;
@@ -134,6 +134,21 @@ export class Runtime {
     }
     this.react(committed);
     return rows;
+  }
+
+  /**
+   * I1: a row reaches the disk before the effects it starts, unless every one
+   * of them is local (`localEffects`: idempotent, on this machine, cheap to
+   * redo): such a row is committed without waiting for the disk and reaches it
+   * with the next durable commit (a group commit). A power loss in between
+   * sends the actor back to a state whose effect is redone. Timers (a wait
+   * whose deadline must hold) and operators' rows always wait for the disk.
+   */
+  private mustReachDisk(work: readonly Work[], steps: readonly { step: Step }[]): boolean {
+    const local = this.options.localEffects;
+    if (!local) return true;
+    if (work.some((item) => item.cause === 'operator')) return true;
+    return steps.some(({ step }) => step.effects.some((e) => !local.has(e.effect)) || Boolean(stateMeta(step.snapshot).timer));
   }
 
   /** The driver's decisions after a commit: created first (one append), then each event (one append each). */

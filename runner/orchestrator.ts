@@ -14,7 +14,7 @@ import { driveBudget, recordedLimits, recordedSpends, spendOf, type BudgetLimits
 import { currentOperator } from './operator.js';
 import { outcomeSummary, type OutcomeSummary } from './outcome.js';
 import { experimentPaths } from './paths.js';
-import { lifecycleRegistry } from './registry.js';
+import { LOCAL_EFFECTS, lifecycleRegistry } from './registry.js';
 import { describeResets, planResets, resetEvents, type FromSpec } from './resume/reexecute.js';
 import { createResume, type Resume } from './resume/resume.js';
 import { createSession, type RunnerEffect, type Session } from './session.js';
@@ -228,6 +228,7 @@ function createRuntime(drive: Drive): Runtime {
       observer: { committed: (rows, actors) => watchers.forEach((w) => w.rows?.(rows, actors)) },
       react: (committed) => decide(committed, runtime, session, c.execution, holds),
       checkpoints: drive.checkpoints,
+      localEffects: LOCAL_EFFECTS,
     },
     session.actors as Map<string, ReplayedActor>,
   );

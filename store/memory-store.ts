@@ -7,7 +7,7 @@ import { selects } from './row-filter.js';
 import { moveDigest, snapshotRecordHash, snapshotsDigest } from './snapshot-digest.js';
 import { decodeRow, planAppend, type PlannedRow } from './rows.js';
 import type {
-  AnyEvent, AppendRow, CheckpointAt, ChainRow, EventRow, TransitionRow, Checkpoint, EventStore, LatestStates, ExperimentHead, ImportedRow, Lease, LeaseAcquired, LeaseHolder, LeaseOptions,
+  AnyEvent, AppendOptions, AppendRow, CheckpointAt, ChainRow, EventRow, TransitionRow, Checkpoint, EventStore, LatestStates, ExperimentHead, ImportedRow, Lease, LeaseAcquired, LeaseHolder, LeaseOptions,
   RawRow, ResumeBase, RowQuery, SeqRange, StateRow, StoredRow, StoredSnapshot, StreamInfo, VersionRange,
 } from './types.js';
 
@@ -33,7 +33,7 @@ class MemoryStore<E extends AnyEvent> implements EventStore<E> {
 
   constructor(private readonly env: LeaseEnvironment, readonly codec: EventCodec<E>) {}
 
-  append(experiment: string, rows: readonly AppendRow[]): StoredRow<E>[] {
+  append(experiment: string, rows: readonly AppendRow[], _options?: AppendOptions): StoredRow<E>[] {
     this.assertOpen();
     if (rows.length === 0) return [];
     const head = this.heads.get(experiment);

@@ -11,7 +11,7 @@ import { prepareStatements, prepareCheckpointStatements, resumeBaseOf, toSnapsho
 import { moveDigest, snapshotRecordHash, snapshotsDigest } from './snapshot-digest.js';
 import { WriteCache } from './write-cache.js';
 import type {
-  AnyEvent, AppendRow, CheckpointAt, Checkpoint, EventRow, TransitionRow, EventStore, ExperimentHead, ImportedRow, LatestStates, Lease, LeaseAcquired, LeaseHolder, LeaseOptions,
+  AnyEvent, AppendOptions, AppendRow, CheckpointAt, Checkpoint, EventRow, TransitionRow, EventStore, ExperimentHead, ImportedRow, LatestStates, Lease, LeaseAcquired, LeaseHolder, LeaseOptions,
   ResumeBase, RowQuery, SeqRange, StateRow, StoredRow, StoredSnapshot, StreamInfo, VersionRange,
 } from './types.js';
 
@@ -54,12 +54,17 @@ class SqliteStore<E extends AnyEvent> implements EventStore<E> {
   /** Null while the file has no checkpoints table (a log of layout version 1 not written to yet). */
   private checkpointStmt: CheckpointStatements | null;
   private readonly writeRows: Database.Transaction<(experiment: string, plan: Plan<E>) => PlannedRow<E>[]>;
+  /** The durability the log was opened with, and the one the connection has now (see sync). */
+  private readonly synchronous: 'FULL' | 'NORMAL';
+  private syncMode: 'FULL' | 'NORMAL';
 
   constructor(file: string, options: SqliteStoreOptions<E>) {
     this.location = file;
     this.codec = options.codec ?? (ANY_EVENT_CODEC as EventCodec<E>);
     this.env = options.leaseEnvironment ?? systemLeaseEnvironment;
     this.db = openDatabase(file, options);
+    this.synchronous = options.synchronous ?? 'FULL';
+    this.syncMode = this.synchronous;
     this.stmt = prepareStatements(this.db);
     this.queries = new StatementCache(this.db);
     this.cache = new WriteCache(() => this.stmt.dataVersion.get() as number);
@@ -67,9 +72,9 @@ class SqliteStore<E extends AnyEvent> implements EventStore<E> {
     this.writeRows = this.db.transaction((experiment: string, plan: Plan<E>) => this.insert(experiment, plan));
   }
 
-  append(experiment: string, rows: readonly AppendRow[]): StoredRow<E>[] {
+  append(experiment: string, rows: readonly AppendRow[], options: AppendOptions = {}): StoredRow<E>[] {
     if (rows.length === 0) return [];
-    return this.write(experiment, (head, version) => planAppend(experiment, rows, version, head?.headHash ?? null, this.codec));
+    return this.write(experiment, (head, version) => planAppend(experiment, rows, version, head?.headHash ?? null, this.codec), options.durable ?? true);
   }
 
   importRows(experiment: string, rows: readonly ImportedRow[]): StoredRow<E>[] {
@@ -77,8 +82,9 @@ class SqliteStore<E extends AnyEvent> implements EventStore<E> {
   }
 
   /** Plan inside one IMMEDIATE transaction (reads see no other writer), insert, move the head: all or nothing. */
-  private write(experiment: string, plan: Plan<E>): StoredRow<E>[] {
+  private write(experiment: string, plan: Plan<E>, durable = true): StoredRow<E>[] {
     this.ensureCurrentLayout();
+    this.sync(durable);
     const planned = this.writeRows.immediate(experiment, plan);
     this.cache.committed(experiment, planned.map((p) => p.stored));
     return planned.map((p) => p.stored);
@@ -96,6 +102,18 @@ class SqliteStore<E extends AnyEvent> implements EventStore<E> {
     if (head) this.stmt.moveHead.run(planned.length, last.seq, last.hash, experiment);
     else this.stmt.newHead.run(experiment, planned.length, last.seq, last.hash);
     return planned;
+  }
+
+  /**
+   * Whether the next commit waits for the disk. In WAL mode NORMAL writes the
+   * commit to the WAL without fsync; the next FULL commit fsyncs the WAL file,
+   * taking every earlier commit to the disk with it. A log opened NORMAL stays so.
+   */
+  private sync(durable: boolean): void {
+    const mode = durable ? this.synchronous : 'NORMAL';
+    if (mode === this.syncMode) return;
+    this.db.pragma(`synchronous = ${mode}`);
+    this.syncMode = mode;
   }
 
   /** The first write to a log of an earlier layout brings it to this one (reads never change a file). */
@@ -194,6 +212,7 @@ class SqliteStore<E extends AnyEvent> implements EventStore<E> {
 
   acquireLease(experiment: string, holder: LeaseHolder, options: LeaseOptions): LeaseAcquired {
     this.ensureCurrentLayout();
+    this.sync(true);
     return this.db
       .transaction(() => {
         const current = this.readLease(experiment);
@@ -223,6 +242,7 @@ class SqliteStore<E extends AnyEvent> implements EventStore<E> {
 
   saveCheckpoint(experiment: string, at: CheckpointAt, snapshots: readonly StoredSnapshot[]): Checkpoint {
     this.ensureCurrentLayout();
+    this.sync(true);
     const stmt = this.checkpointStmt!;
     return this.db.transaction(() => {
       const row = this.stmt.rowAt.get(at.seq, experiment) as { hash: string } | undefined;

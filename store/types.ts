@@ -244,6 +244,17 @@ export interface RowQuery extends SeqRange {
  * test/store/store.contract.ts. `E` is the event union of the machines whose
  * log it is; its codec checks every event on append and on read.
  */
+export interface AppendOptions {
+  /**
+   * True (default): the rows are on disk when append returns (a durable log
+   * fsyncs). False: they are committed and seen by every reader, and survive
+   * the process dying, but reach the disk with the next durable append,
+   * checkpoint or close: a power loss before then may lose them, never the
+   * log's consistency (a group commit: docs/design.md, I1).
+   */
+  durable?: boolean;
+}
+
 export interface EventStore<E extends AnyEvent = AnyEvent> {
   /** Where the log lives (a file path, or ":memory:"). */
   readonly location: string;
@@ -254,7 +265,7 @@ export interface EventStore<E extends AnyEvent = AnyEvent> {
    * its stream's current version (counting earlier rows of the same call).
    * Any event may be offered; the codec refuses one that is not an `E`.
    */
-  append(experiment: string, rows: readonly AppendRow[]): StoredRow<E>[];
+  append(experiment: string, rows: readonly AppendRow[], options?: AppendOptions): StoredRow<E>[];
   /**
    * Add a whole experiment copied from another log (its rows in seq order,
    * hashes included), atomically, all or nothing. The experiment must not exist

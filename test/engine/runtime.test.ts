@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { EffectFailure, replay, Runtime, type EffectHandler, type RuntimeOptions } from '../../engine/index.js';
 import { RUN_STEPS } from '../../machines/index.js';
-import { lifecycleRegistry } from '../../runner/registry.js';
+import { LOCAL_EFFECTS, lifecycleRegistry } from '../../runner/registry.js';
 import type { EventStore } from '../../store/types.js';
 import { memoryLog } from '../support/stores.js';
 
@@ -47,6 +47,37 @@ describe('Runtime (the live loop)', () => {
     rt.create([{ stream: 'e/r', machine: 'run', input: runInput(1) }], null);
     await rt.whenIdle();
     expect(seen).toEqual(RUN_STEPS.map(([state]) => `${state}:${state}`));
+  });
+
+  it('waits for the disk before the agent, the judges and a timed wait, not before local steps (group commit, I1)', async () => {
+    const store = memoryLog();
+    const appends: { states: string[]; durable: boolean }[] = [];
+    const append = store.append.bind(store);
+    store.append = (experiment, rows, options) => {
+      const stored = append(experiment, rows, options);
+      appends.push({ states: stored.map((r) => String(r.state)), durable: options?.durable ?? true });
+      return stored;
+    };
+    let calls = 0;
+    const rt = runtime(store, (effect) => async () => {
+      if (effect === 'runAgent' && calls++ === 0) throw new EffectFailure('429', true, { retryAt: Date.now() + 20 });
+      return { output: null };
+    }, { localEffects: LOCAL_EFFECTS });
+    rt.create([{ stream: 'e/r', machine: 'run', input: runInput(1) }], null);
+    await rt.whenIdle();
+    const durable = appends.filter((a) => a.durable).map((a) => a.states.at(-1));
+    // entering the agent's state (twice: first try, then after the wait), the wait itself, the judges' state
+    expect(durable).toEqual(['run_prompt_written', 'run_rate_limited', 'run_prompt_written', 'run_diff_captured']);
+    expect(appends.length).toBe(store.readStream('e/r').length);
+
+    const everyRow = memoryLog();
+    const flags: boolean[] = [];
+    const appendAll = everyRow.append.bind(everyRow);
+    everyRow.append = (experiment, rows, options) => (flags.push(options?.durable ?? true), appendAll(experiment, rows, options));
+    const plain = runtime(everyRow, () => ok);
+    plain.create([{ stream: 'e/r', machine: 'run', input: runInput(1) }], null);
+    await plain.whenIdle();
+    expect(flags.every(Boolean)).toBe(true);
   });
 
   it('records a failure, retries with the next attempt after the backoff, then fails the run', async () => {

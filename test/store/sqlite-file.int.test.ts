@@ -37,6 +37,27 @@ describe('SQLite event log file', () => {
     second.close();
   });
 
+  it('keeps appends that did not wait for the disk when the writing process is killed, between and after durable ones', () => {
+    const file = dbFile();
+    const script = `import { openLog } from ${JSON.stringify(join(process.cwd(), 'test/support/stores.ts'))};
+import { runRows } from ${JSON.stringify(join(process.cwd(), 'test/support/rows.ts'))};
+const log = openLog(${JSON.stringify(file)});
+const rows = runRows('exp/T0/a/1', 6);
+log.append('exp', rows.slice(0, 2), { durable: false });
+log.append('exp', rows.slice(2, 3));
+log.append('exp', rows.slice(3, 5), { durable: false });
+log.append('exp', rows.slice(5, 7), { durable: false });
+process.kill(process.pid, 'SIGKILL');`;
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(child.signal).toBe('SIGKILL');
+    const log = openLog(file);
+    const rows = [...log.readExperiment('exp')];
+    expect(rows.map((r) => r.version)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    for (let i = 1; i < rows.length; i++) expect(rows[i]!.prevHash).toBe(rows[i - 1]!.hash);
+    expect(log.head('exp')).toMatchObject({ rows: 7, headHash: rows[6]!.hash });
+    log.close();
+  });
+
   it('puts the log in WAL mode (I8)', () => {
     const file = dbFile();
     openLog(file).close();
