@@ -1,9 +1,10 @@
-import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
+import type { AnyEventObject, AnyMachineSnapshot } from 'xstate';
 import type { EventStore, StoredRow } from '../store/types.js';
 import { diffJson } from './diff.js';
 import { isEvent } from './events.js';
 import { MalformedStreamError, ReplayDivergenceError } from './errors.js';
 import { lookupMachine, type RegisteredMachine, type Registry } from './registry.js';
+import { pureInitial, pureTransition } from './pure.js';
 import { snapshotTexts } from './snapshot.js';
 
 /** An actor rebuilt from its stream. */
@@ -69,13 +70,13 @@ export function applyRow(registry: Registry, actors: Map<string, ReplayedActor>,
       throw new MalformedStreamError(row.stream, row.seq, `its first row is version ${row.version} (${row.event.type}), not version 1 (actor.created)`);
     }
     const entry = lookupMachine(registry, row.machine, row.stream);
-    const [snapshot] = initialTransition(entry.machine, row.event.data.input);
+    const [snapshot] = pureInitial(entry.machine, row.event.data.input);
     next = { stream: row.stream, entry, snapshot, version: 1, parent: row.event.data.parent, created: row.at, createdSeq: row.seq, recordedMachine: row.machine };
   } else {
     if (row.version !== actor.version + 1) {
       throw new MalformedStreamError(row.stream, row.seq, `version ${row.version} follows version ${actor.version}`);
     }
-    const [snapshot] = transition(actor.entry.machine, actor.snapshot, row.event as Parameters<typeof transition>[2]);
+    const [snapshot] = pureTransition(actor.entry.machine, actor.snapshot, row.event as AnyEventObject);
     next = { ...actor, snapshot, version: row.version, recordedMachine: row.machine };
   }
   checkRow(row, next.snapshot);

@@ -1,6 +1,7 @@
-import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
+import type { AnyEventObject, AnyMachineSnapshot } from 'xstate';
 import type { ActorCreated } from '../schemas/engine-events.js';
 import type { AnyEvent, AppendRow, Cause, StateValue } from '../store/types.js';
+import { pureInitial, pureTransition } from './pure.js';
 import type { RegisteredMachine } from './registry.js';
 import { snapshotTexts, stateName } from './snapshot.js';
 import { stateMeta } from './state-meta.js';
@@ -28,7 +29,7 @@ export interface StepMeta {
 
 /** Start a new actor: its stream's first row is `actor.created` carrying the input (and parent stream). */
 export function createStep(entry: RegisteredMachine, stream: string, input: unknown, parent: string | null, meta: StepMeta): Step {
-  const [snapshot, actions] = initialTransition(entry.machine, input);
+  const [snapshot, actions] = pureInitial(entry.machine, input);
   const event: ActorCreated = { type: 'actor.created', data: { input, parent } };
   return build(entry, stream, 0, snapshot, actions, event, meta);
 }
@@ -41,7 +42,7 @@ export function eventStep(
   event: AnyEvent,
   meta: StepMeta,
 ): Step {
-  const [snapshot, actions] = transition(entry.machine, current.snapshot, event as Parameters<typeof transition>[2]);
+  const [snapshot, actions] = pureTransition(entry.machine, current.snapshot, event as AnyEventObject);
   return build(entry, stream, current.version, snapshot, actions, event, meta);
 }
 
