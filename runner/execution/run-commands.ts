@@ -23,8 +23,9 @@ export const commandStages = (executor: Executor): Record<'runAgent' | 'runJudge
     const { agent } = session.config;
     const result = await execute(ctx, session, run, agent.command, {
       executor, name: 'agent', stateFile: run.paths.agentCommand,
-      // an agent started again starts from the committed resources, not from what a killed attempt left behind (one collected keeps its work)
-      prepare: () => resetWorkspace(run.paths.workspace, outputOf<{ commit: string }>(ctx.history(), 'commitResources')!.commit),
+      // an agent started again starts from the committed resources, not from what a killed attempt left behind (one collected keeps its work);
+      // a first attempt no earlier driver started finds it as commitResources left it (an operator's reset rebuilds it: reexecute.ts)
+      prepare: ctx.resumed || ctx.request.attempt > 1 ? () => resetWorkspace(run.paths.workspace, outputOf<{ commit: string }>(ctx.history(), 'commitResources')!.commit) : undefined,
       env: { ...agent.env, ...secretValues(agent.secretEnv), ...runEnvironment(session, run, ctx.request.key) },
       timeoutSeconds: agent.timeoutSeconds,
       stdoutFile: run.paths.stdout,

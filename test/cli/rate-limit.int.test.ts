@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StoreOpenError } from '../../store/index.js';
@@ -52,6 +52,10 @@ describe('rate limits through the CLI (docs/design.md §2.6)', () => {
     expect(Date.parse(elapsed.at)).toBeGreaterThanOrEqual(retryAt);
     expect(log.at(-1)!.state).toBe('run_worktree_cleaned');
     expect(log.some((r) => r.state === 'run_failed')).toBe(false);
+    // the retried agent started from the committed resources: what the limited attempt left is not in its diff
+    const patch = readFileSync(join(resultsDir, 'exp-1', 'T0', 'a', 'run-01', 'diff.patch'), 'utf8');
+    expect(patch).toContain('ANSWER.txt');
+    expect(patch).not.toContain('LEFTOVER.txt');
   }, 30_000);
 
   it('keeps the recorded deadline when the driver is killed during the wait and resumed', async () => {
