@@ -66,6 +66,26 @@ function logRows(results: string): Row[] {
   }
 }
 
+/** How many rows the log holds now (0 before it exists). */
+function rowCount(results: string): number {
+  const file = join(results, 'expctl.db');
+  if (!existsSync(file)) return 0;
+  const db = new Database(file, { fileMustExist: true });
+  try {
+    if (!db.prepare("SELECT name FROM sqlite_master WHERE name = 'events'").get()) return 0;
+    return (db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
+/** Resolves once the log has more rows than `rows` (the drive has begun), or the drive has ended. */
+async function grown(results: string, rows: number, ended: Promise<unknown>): Promise<void> {
+  let done = false;
+  void ended.then(() => (done = true));
+  while (!done && rowCount(results) <= rows) await sleep(15);
+}
+
 const counterOf = (file: string): CounterLine[] => (existsSync(file) ? parseCounter(readFileSync(file, 'utf8')) : []);
 
 const STEPS = [['agent', 'runAgent', '"run_prompt_written"'], ['judge', 'runJudges', '"run_diff_captured"']] as const;
@@ -120,7 +140,12 @@ async function stormed(results: string, config: string, counter: string, random:
       await expectCompleted(await child.result, results);
       return storm;
     }
-    const ended = await Promise.race([child.result, sleep(60 + random() * 900)]);
+    // a quarter of the kills land at a moment of the process's start-up, the rest at a moment of its drive (after
+    // its first row): how long start-up takes varies with the machine, and must not decide whether kills reach the runs
+    const delay = 60 + random() * 900;
+    const early = random() < 0.25;
+    const rows = rowCount(results);
+    const ended = await Promise.race([child.result, early ? sleep(delay) : grown(results, rows, child.result).then(() => sleep(delay - 60))]);
     if (ended) {
       await expectCompleted(ended, results);
       return storm;
