@@ -13,9 +13,10 @@ const JUDGE = ['sh', '-c', 'echo \'{"score": 1, "passed": true}\''];
  * prints its verdict, next to a shell script that does the same git and
  * process work per run (worktree add, the prompt written, a commit before and
  * after the agent, the diff, the two commands, worktree remove), taken in
- * turns in the same process, best of `repeat`.
+ * turns in the same process, best of `repeat`. `cli`: another build to measure
+ * (an earlier commit's, for a before/after).
  */
-export function overheadBench(dir: string, runs = 50, repeat = 2): BenchResult[] {
+export function overheadBench(dir: string, runs = 50, repeat = 2, cli = CLI): BenchResult[] {
   const task = join(dir, 'task');
   mkdirSync(task, { recursive: true });
   writeFileSync(join(task, 'README.md'), 'task\n');
@@ -30,7 +31,7 @@ export function overheadBench(dir: string, runs = 50, repeat = 2): BenchResult[]
   writeFileSync(script, shellScript(task, join(dir, 'shell'), runs));
   let [expctl, shell] = [Infinity, Infinity];
   for (let i = 0; i < repeat; i++) {
-    expctl = Math.min(expctl, timed(() => mustRun(process.execPath, [CLI, '--results-dir', join(dir, `results-${i}`), 'run', config])));
+    expctl = Math.min(expctl, timed(() => mustRun(process.execPath, [cli, '--results-dir', join(dir, `results-${i}`), 'run', config])));
     shell = Math.min(shell, timed(() => mustRun('sh', [script])));
   }
   return [
