@@ -175,8 +175,8 @@ class SqliteStore<E extends AnyEvent> implements EventStore<E> {
     return { streams: records.map(parseLatest), rows: n, lastSeq: records.reduce((max, r) => Math.max(max, r.seq), 0) };
   }
 
-  readEffectRows(experiment: string, effects: readonly string[], toSeq = Number.MAX_SAFE_INTEGER): StoredRow<E>[] {
-    return this.stmt.effectRows.all(experiment, toSeq, JSON.stringify(effects)).map((cells) => this.decode(rowRecord(cells as unknown[])!));
+  readEffectRows(experiment: string, effects: readonly string[], toSeq = Number.MAX_SAFE_INTEGER): EventRow<E>[] {
+    return (this.stmt.effectRows.all(experiment, toSeq, JSON.stringify(effects)) as unknown[][]).map((cells) => this.eventRow(eventCells(cells)));
   }
 
   streams(experiment: string): StreamInfo[] {
