@@ -60,14 +60,23 @@ export function runViewOf(run: RecordedRun, ends: readonly EventRow[]): RunView 
   const judged = JUDGED.has(state) ? outputOf<{ passed: boolean; score: number }>(ends, 'buildRunResult') : undefined;
   const outcome: RunOutcome | null = judged ? (judged.passed ? 'passed' : 'not_passed') : state === RUN_FAILED ? 'errored' : null;
   const spend = runSpendOf(ends);
-  const verdict = judged ? [...ends].reverse().find((r) => r.event.type === 'effect.completed' && (r.event.data as { effect: string }).effect === 'runJudges') : undefined;
-  const end = verdict?.at ?? [run.at, ends.at(-1)?.at ?? ''].sort().at(-1)!;
+  const verdict = judged ? lastCompleted(ends, 'runJudges') : undefined;
+  const last = ends.at(-1)?.at ?? '';
+  const end = verdict?.at ?? (last > run.at ? last : run.at);
   const error = state === RUN_FAILED && context.failure ? `${context.failure.effect ?? context.failure.state} failed: ${context.failure.message}` : null;
   return {
     stream: run.stream, tier: context.tier, subtest: context.subtest, run: context.run, state, attempt: context.attempt,
     outcome, score: judged ? judged.score ?? null : null, costUsd: spend.costUsd, tokens: spend.tokens,
     durationMs: Math.max(0, Date.parse(end) - Date.parse(run.createdAt)) || 0, error,
   };
+}
+
+function lastCompleted(ends: readonly EventRow[], effect: string): EventRow | undefined {
+  for (let i = ends.length - 1; i >= 0; i--) {
+    const { event } = ends[i]!;
+    if (event.type === 'effect.completed' && (event.data as { effect: string }).effect === effect) return ends[i];
+  }
+  return undefined;
 }
 
 /** Every run of the (replayed or live) experiment with what it came to, in creation order. */
