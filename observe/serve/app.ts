@@ -31,7 +31,7 @@ class HttpProblem extends Error {
  * API (every route is a GET; nothing writes the log) with server-sent events
  * telling the page when a row was appended. `close()` ends the event streams.
  */
-export function serveApp(options: ServeAppOptions): { app: Hono; close: () => void } {
+export function serveApp(options: ServeAppOptions): { app: Hono; warm: () => void; close: () => void } {
   const watcher = new HeadWatcher(options.store, options.pollMs ?? 250, options.onError);
   const closers = new Set<() => void>();
   const app = new Hono();
@@ -41,18 +41,26 @@ export function serveApp(options: ServeAppOptions): { app: Hono; close: () => vo
     options.onError?.(error);
     return c.json({ error: 'the server could not read this; see the terminal running `expctl serve`' }, 500);
   });
-  apiRoutes(app, options);
+  const data = new ServeData(options.store);
+  apiRoutes(app, options, data);
   app.get('/api/live', (c) => streamSSE(c, (stream) => follow(stream, watcher, closers)));
   app.all('/api/*', (c) => c.json({ error: `no such API route: ${c.req.method} ${c.req.path}` }, 404));
   app.get('/favicon.ico', (c) => c.body(null, 204));
   app.get('/assets/app.js', (c) => c.body(servePage.script(), 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }));
   app.get('*', (c) => c.html(servePage.html(), knownPage(options.store, c.req.path) ? 200 : 404));
-  return { app, close: () => { for (const close of [...closers]) close(); watcher.stop(); } };
+    // what the server computes once it listens, rather than for the first page opened (10^4 runs take seconds)
+  const warm = () => {
+    try {
+      data.experiments();
+    } catch (error) {
+      options.onError?.(error);
+    }
+  };
+  return { app, warm, close: () => { for (const close of [...closers]) close(); watcher.stop(); } };
 }
 
 /** The JSON routes: the list, an experiment, its runs, history, the tree as of a row, verify, a run and its outputs. */
-function apiRoutes(app: Hono, { store, resultsDir }: ServeAppOptions): void {
-  const data = new ServeData(store);
+function apiRoutes(app: Hono, { store, resultsDir }: ServeAppOptions, data: ServeData): void {
   const key = (c: Context) => {
     try {
       return experimentKey(store, c.req.param('id')!);

@@ -66,12 +66,15 @@ export const MAX_HISTORY_PAGE = 500;
 /**
  * The reads of one log, with the status of each experiment kept per
  * (experiment, last seq): the list, the experiment page and its runs table
- * share one computation until a row is appended.
+ * share one computation until a row is appended. A status that took long to
+ * compute (10^4 runs: seconds) is kept a while after rows are appended
+ * (three times what it took, at least a second), so a big experiment being
+ * driven is not computed again for every row; small ones always are.
  */
 export class ServeData {
-  private readonly cache = new Map<string, { lastSeq: number; status: StatusJson }>();
+  private readonly cache = new Map<string, { lastSeq: number; status: StatusJson; computedAt: number; tookMs: number }>();
 
-  constructor(readonly store: EventStore) {}
+  constructor(readonly store: EventStore, private readonly now: () => number = Date.now) {}
 
   experiments(): ExperimentLine[] {
     return this.store.experiments().map((h) => {
@@ -80,13 +83,15 @@ export class ServeData {
     });
   }
 
-  /** The status of `key` now: computed once per appended row; the driver is read every time (it can die without a row). */
+  /** The status of `key`: computed again once rows were appended (see above); the driver is read every time (it can die without a row). */
   status(key: string): StatusJson {
     const head = this.store.head(key)!;
     const cached = this.cache.get(key);
-    if (cached && cached.lastSeq === head.headSeq) return { ...cached.status, driver: driverStatus(this.store, key) };
+    const fresh = cached && (cached.lastSeq === head.headSeq || (cached.tookMs > 300 && this.now() - cached.computedAt < Math.max(1000, 3 * cached.tookMs)));
+    if (fresh) return { ...cached.status, driver: driverStatus(this.store, key) };
+    const started = this.now();
     const status = experimentStatus(this.store, key);
-    this.cache.set(key, { lastSeq: head.headSeq, status });
+    this.cache.set(key, { lastSeq: status.lastSeq, status, computedAt: this.now(), tookMs: this.now() - started });
     return status;
   }
 

@@ -29,15 +29,18 @@ export const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
 /** Serve the live web UI (observe/serve/app.ts) on host:port until `close()`. */
 export async function startServe(options: ServeOptions): Promise<RunningServer> {
-  const { app, close } = serveApp(options);
+  const { app, close, warm } = serveApp(options);
   const server = createAdaptorServer({ fetch: app.fetch, hostname: options.host }) as Server;
   await listen(server, options.host, options.port);
   const { port } = server.address() as AddressInfo;
+  // after the caller has printed the URL
+  const warming = setImmediate(warm);
   const host = options.host.includes(':') && !options.host.startsWith('[') ? `[${options.host}]` : options.host;
   return {
     url: `http://${host}:${port}/`,
     port,
     close: () => new Promise<void>((resolve) => {
+      clearImmediate(warming);
       close();
       server.close(() => resolve());
       server.closeAllConnections();

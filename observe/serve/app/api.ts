@@ -3,7 +3,7 @@
  * The page's side of the API (observe/serve/app.ts): JSON over fetch from the
  * server that served the page, and a hook that refetches when the log moved.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 
 export type { ExperimentLine, ExperimentSummary, RunRow, HistoryRow } from '../data.js';
 export type { RunPage, LogText } from '../run.js';
@@ -39,6 +39,10 @@ export interface Loaded<T> {
 export function useJson<T>(path: string | null, version: unknown = 0): Loaded<T> {
   const [state, setState] = useState<Loaded<T>>({ data: null, error: null, loading: true });
   const [pathShown, setPathShown] = useState<string | null>(path);
+  // the first version known (the live feed's first message) is what was just fetched: no need to fetch again
+  const seen = useRef<{ version: string; changes: number }>({ version: 'null', changes: 0 });
+  const text = JSON.stringify(version ?? null);
+  if (text !== seen.current.version) seen.current = { version: text, changes: seen.current.version === 'null' ? seen.current.changes : seen.current.changes + 1 };
   useEffect(() => {
     if (path === null) return;
     let current = true;
@@ -48,7 +52,7 @@ export function useJson<T>(path: string | null, version: unknown = 0): Loaded<T>
       (error: Error) => { if (current) { setState({ data: null, error, loading: false }); setPathShown(path); } },
     );
     return () => { current = false; };
-  }, [path, JSON.stringify(version)]);
+  }, [path, seen.current.changes]);
   // a new path shows nothing of the old one's answer
   return pathShown === path ? state : { data: null, error: null, loading: true };
 }

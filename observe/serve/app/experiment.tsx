@@ -13,18 +13,18 @@ const PAGE = 50;
 export function ExperimentPage({ id, version }: { id: string; version: unknown }) {
   const { data, error } = useJson<ExperimentSummary>(api.experiment(id), version);
   if (error) return <Problem error={error} />;
-  if (!data) return <p class="page">loading…</p>;
+  // the runs are asked for alongside the summary, not after it
   return (
     <div class="page" id="experiment">
-      <h1>{data.experiment}</h1>
-      <Header s={data} />
+      <h1>{data?.experiment ?? id}</h1>
+      {data ? <Header s={data} /> : <p>loading…</p>}
       <Tabs id={id} on="runs" />
       <h2>Results</h2>
-      <ResultsTable s={data} />
+      {data ? <ResultsTable s={data} /> : null}
       <h2>Runs</h2>
-      <RunsTable id={id} s={data} version={version} />
+      <RunsTable id={id} tiers={data?.tiers ?? []} version={version} />
       <h2>Machines</h2>
-      <Machines s={data} />
+      {data ? <Machines s={data} /> : null}
     </div>
   );
 }
@@ -96,16 +96,16 @@ function ResultsTable({ s }: { s: ExperimentSummary }) {
   );
 }
 
-function RunsTable({ id, s, version }: { id: string; s: ExperimentSummary; version: unknown }) {
+function RunsTable({ id, tiers, version }: { id: string; tiers: ExperimentSummary['tiers']; version: unknown }) {
   const [f, setF] = useState({ tier: '', subtest: '', outcome: '', state: '', offset: 0 });
   const set = (change: Partial<typeof f>) => setF({ ...f, offset: 0, ...change });
   const { data, error } = useJson<{ total: number; offset: number; rows: RunRow[] }>(api.runs(id, { ...f, limit: PAGE }), version);
-  const subtests = [...new Set(s.tiers.filter((t) => !f.tier || t.id === f.tier).flatMap((t) => t.subtests.map((st) => st.id)))];
+  const subtests = [...new Set(tiers.filter((t) => !f.tier || t.id === f.tier).flatMap((t) => t.subtests.map((st) => st.id)))];
   const link = (r: RunRow) => `/e/${encodeURIComponent(id)}/r/${encodeURIComponent(r.tier)}/${encodeURIComponent(r.subtest)}/${r.run}`;
   return (
     <div id="runs">
       <div class="filters">
-        <label>tier <select value={f.tier} onChange={(e) => set({ tier: e.currentTarget.value, subtest: '' })}><option value="">all</option>{s.tiers.map((t) => <option key={t.id}>{t.id}</option>)}</select></label>
+        <label>tier <select value={f.tier} onChange={(e) => set({ tier: e.currentTarget.value, subtest: '' })}><option value="">all</option>{tiers.map((t) => <option key={t.id}>{t.id}</option>)}</select></label>
         <label>subtest <select value={f.subtest} onChange={(e) => set({ subtest: e.currentTarget.value })}><option value="">all</option>{subtests.map((x) => <option key={x}>{x}</option>)}</select></label>
         <label>outcome <select name="outcome" value={f.outcome} onChange={(e) => set({ outcome: e.currentTarget.value })}><option value="">all</option><option value="passed">passed</option><option value="not_passed">not passed</option><option value="errored">errored</option><option value="none">no outcome yet</option></select></label>
         <label>state <input type="search" value={f.state} placeholder="e.g. agent" onInput={(e) => set({ state: e.currentTarget.value })} /></label>
@@ -138,6 +138,7 @@ function RunsTable({ id, s, version }: { id: string; s: ExperimentSummary; versi
 
 function Machines({ s }: { s: ExperimentSummary }) {
   const [m, setM] = useState<Machines | null>(null);
+  const [more, setMore] = useState(false);
   useEffect(() => void loadMachines().then(setM), []);
   if (!m) return <p>loading…</p>;
   const chart = (machine: string) => {
@@ -147,7 +148,7 @@ function Machines({ s }: { s: ExperimentSummary }) {
   return (
     <>
       <div class="charts-row" id="machines">{chart('experiment')}{chart('tier')}</div>
-      <details><summary>subtest and run machines (×N: actors in that state)</summary><div class="charts-row">{chart('subtest')}{chart('run')}</div></details>
+      <details onToggle={(e) => setMore(e.currentTarget.open)}><summary>subtest and run machines (×N: actors in that state)</summary>{more ? <div class="charts-row">{chart('subtest')}{chart('run')}</div> : null}</details>
     </>
   );
 }

@@ -12,6 +12,7 @@ import { HistoryPage } from './history.js';
 import { ListPage } from './list.js';
 import { RunPage } from './run.js';
 import { NotFound } from './problem.js';
+import { loadMachines } from './chart.js';
 import { navigate, routeOf, type Route } from './router.js';
 
 /** The heads of the log, as the server tells them (null until the first), and whether the feed is connected. */
@@ -76,4 +77,8 @@ function Page({ route, version }: { route: Route; version: unknown }) {
   }
 }
 
-if (typeof document !== 'undefined' && document.getElementById('app')) render(<App />, document.getElementById('app')!);
+if (typeof document !== 'undefined' && document.getElementById('app')) {
+  // the statecharts are the same for every page: asked for at once
+  void loadMachines();
+  render(<App />, document.getElementById('app')!);
+}
