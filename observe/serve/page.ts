@@ -55,6 +55,8 @@ pre.diff .file { font-weight: 700; display: block; }
 .scrubber input[type=range] { flex: 1; min-width: 160px; }
 .rows-box { max-height: 70vh; overflow-y: auto; }
 .charts-row { margin-top: 12px;  display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 10px; align-items: start; }
+/* on a narrow window the tables keep their main columns; the rest are on the run's page or a wider window */
+@media (max-width: 600px) { table.grid .opt { display: none; } table.grid td:first-child { white-space: normal; } .page { padding: 10px; } }
 .pill.o-passed, .pill.o-not_passed, .pill.o-errored { font-family: inherit; }
 `;
 

@@ -75,16 +75,16 @@ function Verify({ s }: { s: ExperimentSummary }) {
 }
 
 function ResultsTable({ s }: { s: ExperimentSummary }) {
-  const cells = (name: string, state: string, g: ExperimentSummary['results'], best = '') => (
+  const cells = (name: string, state: string, g: ExperimentSummary['results'], best?: string) => (
     <>
-      <td>{name}{best}</td><td>{bare(state)}</td><td class="num">{g.runs}</td><td class="num">{g.passed}</td><td class="num">{g.notPassed}</td><td class="num">{g.errored}</td>
-      <td class="num">{pct(g.passRate)}</td><td>{interval(g.passRateInterval)}</td><td class="num">{score2(g.score?.median)}</td><td>{interval(g.score?.medianInterval ?? null, score2)}</td><td class="num">{usd(g.costUsd)}</td>
+      <td data-label="tier / subtest">{best === undefined ? name : <b>{name}</b>}{best ?? ''}</td><td class="opt" data-label="state">{bare(state)}</td><td class="num opt" data-label="runs">{g.runs}</td><td class="num" data-label="passed">{g.passed}</td><td class="num opt" data-label="not passed">{g.notPassed}</td><td class="num opt" data-label="errored">{g.errored}</td>
+      <td class="num" data-label="pass rate">{pct(g.passRate)}</td><td data-label="95% interval">{interval(g.passRateInterval)}</td><td class="num opt" data-label="median score">{score2(g.score?.median)}</td><td class="opt" data-label="interval">{interval(g.score?.medianInterval ?? null, score2)}</td><td class="num opt" data-label="cost">{usd(g.costUsd)}</td>
     </>
   );
   return (
     <div class="scroll">
       <table class="grid" id="results">
-        <thead><tr><th>tier / subtest</th><th>state</th><th class="num">runs</th><th class="num">passed</th><th class="num">not passed</th><th class="num">errored</th><th class="num">pass rate</th><th>95% interval</th><th class="num">median score</th><th>interval</th><th class="num">cost</th></tr></thead>
+        <thead><tr><th>tier / subtest</th><th class="opt">state</th><th class="num opt">runs</th><th class="num">passed</th><th class="num opt">not passed</th><th class="num opt">errored</th><th class="num">pass rate</th><th>95% interval</th><th class="num opt">median score</th><th class="opt">interval</th><th class="num opt">cost</th></tr></thead>
         <tbody>
           {s.tiers.map((t) => [
             <tr key={t.id} data-tier={t.id}><>{cells(t.id, t.state, t.results, t.best ? ` ★ ${t.best}` : '')}</></tr>,
@@ -114,12 +114,12 @@ function RunsTable({ id, tiers, version }: { id: string; tiers: ExperimentSummar
         <>
           <div class="scroll">
             <table class="grid">
-              <thead><tr><th>run</th><th>state</th><th>outcome</th><th class="num">score</th><th class="num">attempt</th><th class="num">cost</th><th class="num">tokens</th><th class="num">duration</th><th>error</th></tr></thead>
+              <thead><tr><th>run</th><th class="opt">state</th><th>outcome</th><th class="num">score</th><th class="num opt">attempt</th><th class="num opt">cost</th><th class="num opt">tokens</th><th class="num opt">duration</th><th class="opt">error</th></tr></thead>
               <tbody>
                 {data.rows.map((r) => (
                   <tr key={`${r.tier}/${r.subtest}/${r.run}`} class={`click${r.outcome ? ` o-${r.outcome}` : ''}`} data-run={`${r.tier}/${r.subtest}/${r.run}`} data-outcome={r.outcome ?? ''} onClick={() => navigate(link(r))}>
-                    <td><a href={link(r)}>{r.tier}/{r.subtest}/{r.run}</a></td><td>{bare(r.state)}</td><td>{outcomeText(r.outcome)}</td><td class="num">{score2(r.score)}</td>
-                    <td class="num">{r.attempt}</td><td class="num">{usd(r.costUsd)}</td><td class="num">{r.tokens ?? '–'}</td><td class="num">{duration(r.durationMs)}</td><td>{r.error ?? ''}</td>
+                    <td data-label="run"><a href={link(r)}>{r.tier}/{r.subtest}/{r.run}</a></td><td class="opt" data-label="state">{bare(r.state)}</td><td data-label="outcome">{outcomeText(r.outcome)}</td><td class="num" data-label="score">{score2(r.score)}</td>
+                    <td class="num opt" data-label="attempt">{r.attempt}</td><td class="num opt" data-label="cost">{usd(r.costUsd)}</td><td class="num opt" data-label="tokens">{r.tokens ?? '–'}</td><td class="num opt" data-label="duration">{duration(r.durationMs)}</td><td class="opt" data-label="error">{r.error ?? ''}</td>
                   </tr>
                 ))}
               </tbody>

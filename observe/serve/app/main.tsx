@@ -80,5 +80,7 @@ function Page({ route, version }: { route: Route; version: unknown }) {
 if (typeof document !== 'undefined' && document.getElementById('app')) {
   // the statecharts are the same for every page: asked for at once
   void loadMachines();
-  render(<App />, document.getElementById('app')!);
+  const root = document.getElementById('app')!;
+  root.textContent = '';
+  render(<App />, root);
 }
