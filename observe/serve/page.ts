@@ -20,6 +20,7 @@ nav.top .live.off { color: #fca5a5; }
 .page h2 { margin-top: 14px; }
 .meta { display: flex; flex-wrap: wrap; gap: 6px 16px; color: #475569; margin-bottom: 8px; }
 .meta code, code.hash { font-size: 11px; word-break: break-all; }
+.meta > span { min-width: 0; overflow-wrap: anywhere; }
 .scroll { overflow-x: auto; max-width: 100%; }
 table.grid { border-collapse: collapse; width: 100%; background: #fff; font-size: 12px; }
 table.grid th, table.grid td { padding: 3px 8px; border-bottom: 1px solid #e2e8f0; text-align: left; white-space: nowrap; }

@@ -28,9 +28,14 @@ const text = (page: Page, selector: string) => page.locator(selector).first().te
 describe('expctl serve in headless Chromium', () => {
   let browser: Browser | undefined;
   let served: Served | undefined;
+  let driver: ReturnType<typeof startCli> | undefined;
   afterAll(async () => {
     await browser?.close();
     await served?.stop();
+    if (driver && driver.exitCode === null) {
+      driver.kill('SIGKILL');
+      await driver.result;
+    }
   });
 
   it('shows the list, an experiment, a run, the history as of any row, and an experiment another process drives, live; requests nothing off 127.0.0.1', async () => {
@@ -93,6 +98,12 @@ describe('expctl serve in headless Chromium', () => {
     expect(new Set(await page.$$eval('#runs tr[data-run]', (rows) => rows.map((r) => r.getAttribute('data-outcome'))))).toEqual(new Set(['passed']));
     expect(await page.locator('#machines figure[data-machine="experiment"] g.node.current').getAttribute('data-node')).toBe('exp_complete');
     await page.locator('#runs select[name="outcome"]').selectOption('');
+    // verify: the head hash and the verdict `expctl verify` gives
+    const verified = JSON.parse((await run('verify', 'exp-1', '--json')).stdout) as { rows: number; streams: number; headHash: string };
+    expect(await text(page, '#head-hash')).toBe(verified.headHash);
+    await page.locator('#verify button').click();
+    await page.locator('#verify-result').filter({ hasText: /^ok:/ }).waitFor();
+    expect(await text(page, '#verify-result')).toBe(`ok: ${verified.rows} rows in ${verified.streams} streams verify; head ${verified.headHash}`);
     await shoot('experiment');
 
     // a run: its diff and its verdict, and its output searched
@@ -136,12 +147,12 @@ describe('expctl serve in headless Chromium', () => {
     await line.waitFor();
     const liveConfig = writeCountingExperiment(join(dir, 'live'), { id: 'live-1', runsPerSubtest: 3, limits: { maxConcurrentRuns: 1, maxConcurrentAgents: 1 }, tiers: [{ id: 'T0', subtests: [{ id: 'a' }] }] });
     await page.evaluate(() => ((window as unknown as { marker: number }).marker = 1));
-    const driver = startCli(['--results-dir', results, 'run', liveConfig], { env: { ...env, AGENT_SLEEP_MS: '600' } });
+    driver = startCli(['--results-dir', results, 'run', liveConfig], { env: { ...env, AGENT_SLEEP_MS: '600' } });
     await page.locator('tr[data-experiment="live-1"]').waitFor({ timeout: 15_000 });
     expect(await page.locator('tr[data-experiment="live-1"] [data-col="driver"]').textContent()).toMatch(/^alive \(pid \d+\)$/);
     await page.locator('tr[data-experiment="live-1"] a').click();
     const seen = new Set<string>();
-    const finished = driver.result.then((r) => r);
+    const finished = driver.result;
     let ended: number | null = null;
     void finished.then(() => (ended = Date.now()));
     const final = await until(async () => {
@@ -161,5 +172,5 @@ describe('expctl serve in headless Chromium', () => {
     await page.close();
     expect(errors).toEqual([]);
     expect(foreign).toEqual([]);
-  });
+  }, 120_000);
 });

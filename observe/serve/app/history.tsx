@@ -23,8 +23,10 @@ export function HistoryPage({ id, seq, version }: { id: string; seq: number | nu
   const { data, error } = useJson<HistoryPageData>(api.history(id, { ...filter, limit: PAGE, before: before.at(-1) }), before.length ? 0 : version);
   const [at, setAt] = useState<number | null>(seq);
   useEffect(() => setAt(seq), [id]);
+  // while the scrubber is dragged, the tree is asked for once it rests (as of a row of 10^4 runs takes a second to compute)
+  const settled = useSettled(at === null || !data ? data?.lastSeq ?? 0 : Math.min(at, data.lastSeq), 150);
   if (error) return <Problem error={error} />;
-  if (!data) return <p class="page">loading…</p>;
+  if (!data || settled === 0) return <p class="page">loading…</p>;
   const following = at === null || at >= data.lastSeq;
   const shownAt = at === null ? data.lastSeq : Math.min(at, data.lastSeq);
   const pick = (s: number) => {
@@ -43,7 +45,7 @@ export function HistoryPage({ id, seq, version }: { id: string; seq: number | nu
         <button onClick={() => pick(data.lastSeq)} title="the last row, following the log">▶| live</button>
         <span>as of seq <b id="at-seq">{shownAt}</b> of {data.lastSeq}{following ? ' (following the log)' : ''}</span>
       </div>
-      <AsOf id={id} seq={shownAt}>
+      <AsOf id={id} seq={settled}>
         <Rows id={id} data={data} filter={filter} setFilter={(f) => { setFilter(f); setBefore([]); }} before={before} setBefore={setBefore} at={shownAt} pick={pick} />
       </AsOf>
     </div>
@@ -103,4 +105,14 @@ function AsOf({ id, seq, children }: { id: string; seq: number; children: preact
       ) : null}
     </>
   );
+}
+
+/** `value`, once it has not changed for `ms`. */
+function useSettled<T>(value: T, ms: number): T {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const timer = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(timer);
+  }, [value, ms]);
+  return settled;
 }
