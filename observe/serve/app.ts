@@ -2,6 +2,7 @@ import { Hono, type Context } from 'hono';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
 import { lifecycleRegistry } from '../../runner/registry.js';
 import { experimentKey } from '../../runner/log-keys.js';
+import { streams } from '../../runner/streams.js';
 import type { EventStore } from '../../store/types.js';
 import { ExpctlError } from '../../util/errors.js';
 import { layoutMachine, stateKinds } from '../viewer/layout.js';
@@ -106,14 +107,14 @@ async function follow(stream: SSEStreamingApi, watcher: HeadWatcher, closers: Se
   closers.delete(done);
 }
 
-/** Whether the path is one of the page's and names an experiment of this log (else the page says so, with a 404). */
+/** Whether the path is one of the page's and names an experiment (and run) of this log; else the page says so, with a 404. */
 function knownPage(store: EventStore, path: string): boolean {
   if (path === '/' || path === '/index.html') return true;
-  const m = /^\/e\/([^/]+)(?:\/(?:history|r\/[^/]+\/[^/]+\/\d+))?\/?$/.exec(path);
+  const m = /^\/e\/([^/]+)(?:\/history|\/r\/([^/]+)\/([^/]+)\/(\d+))?\/?$/.exec(path);
   if (!m) return false;
   try {
-    experimentKey(store, decodeURIComponent(m[1]!));
-    return true;
+    const key = experimentKey(store, decodeURIComponent(m[1]!));
+    return m[2] === undefined || store.streamVersion(streams.run(key, decodeURIComponent(m[2]), decodeURIComponent(m[3]!), Number(m[4]))) > 0;
   } catch {
     return false;
   }

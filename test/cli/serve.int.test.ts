@@ -57,6 +57,9 @@ describe('expctl serve', () => {
     expect((await served.json<{ error: string }>('/api/experiments/exp-1/at/abc')).status).toBe(400);
     expect((await fetch(new URL('/e/nope', served.url))).status).toBe(404);
     expect((await fetch(new URL('/e/exp-1/r/T0/a/1', served.url))).status).toBe(200);
+    expect((await fetch(new URL('/e/exp-1/r/T0/a/9', served.url))).status).toBe(404);
+    expect((await fetch(new URL('/e/exp-1/history?seq=3', served.url))).status).toBe(200);
+    expect((await fetch(new URL('/nowhere', served.url))).status).toBe(404);
     // every route is read-only: nothing but GET is answered
     for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) expect((await fetch(new URL('/api/experiments/exp-1', served.url), { method })).status).toBe(404);
     const verified = await served.json<{ ok: boolean; headHash: string }>('/api/experiments/exp-1/verify');
