@@ -35,7 +35,7 @@ export async function serveCommand(options: ServeOptions, io: Io): Promise<void>
   const resultsDir = resolve(io.cwd, options.resultsDir);
   const store = openLogForReading(resultsDir);
   try {
-    const server = await startServe({ store, resultsDir, host, port, onError: (error) => io.err(`serve: ${(error as Error)?.stack ?? String(error)}\n`) });
+    const server = await startServe({ store, resultsDir, host, port, loopbackOnly: !remote, onError: (error) => io.err(`serve: ${(error as Error)?.stack ?? String(error)}\n`) });
     if (remote) io.err(`warning: serving on ${host}, not only this machine: anyone who can reach ${server.url} can read every experiment in ${resultsDir} (there is no login)\n`);
     io.out(`${server.url}\n`);
     io.err(`serving ${resultsDir} (read-only); press Ctrl+C to stop\n`);

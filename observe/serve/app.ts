@@ -18,7 +18,11 @@ export interface ServeAppOptions {
   pollMs?: number;
   /** Errors the server answered 500 for (the command prints them). */
   onError?: (error: unknown) => void;
+  /** Answer only requests addressed to a loopback name (a web page elsewhere cannot reach the server through a DNS name of its own pointing at 127.0.0.1). */
+  loopbackOnly?: boolean;
 }
+
+const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /** An answer the client gets as `{ error, hint }` with this HTTP status. */
 class HttpProblem extends Error {
@@ -42,6 +46,13 @@ export function serveApp(options: ServeAppOptions): { app: Hono; warm: () => voi
     options.onError?.(error);
     return c.json({ error: 'the server could not read this; see the terminal running `expctl serve`' }, 500);
   });
+  if (options.loopbackOnly) {
+    app.use('*', async (c, next) => {
+      const host = (c.req.header('host') ?? '').toLowerCase().replace(/:\d+$/, '');
+      if (!LOOPBACK_NAMES.has(host)) return c.json({ error: `this server answers requests to 127.0.0.1 or localhost only, not to ${host || 'a request without a Host'}` }, 403);
+      await next();
+    });
+  }
   const data = new ServeData(options.store);
   apiRoutes(app, options, data);
   app.get('/api/live', (c) => streamSSE(c, (stream) => follow(stream, watcher, closers)));
@@ -49,7 +60,7 @@ export function serveApp(options: ServeAppOptions): { app: Hono; warm: () => voi
   app.get('/favicon.ico', (c) => c.body(null, 204));
   app.get('/assets/app.js', (c) => c.body(servePage.script(), 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }));
   app.get('*', (c) => c.html(servePage.html(), knownPage(options.store, c.req.path) ? 200 : 404));
-    // what the server computes once it listens, rather than for the first page opened (10^4 runs take seconds)
+  // what the server computes once it listens, rather than for the first page opened (10^4 runs take seconds)
   const warm = () => {
     try {
       data.experiments();

@@ -15,6 +15,7 @@ export interface ServeOptions {
   port: number;
   pollMs?: number;
   onError?: (error: unknown) => void;
+  loopbackOnly?: boolean;
 }
 
 export interface RunningServer {

@@ -118,7 +118,7 @@ describe('expctl serve in headless Chromium', () => {
     expect(await page.locator('figure[data-machine="run"] g.node.current').getAttribute('data-node')).toBe('run_worktree_cleaned');
     expect(await page.locator('figure[data-machine="run"] g.edge.taken').count()).toBeGreaterThan(10);
     await page.locator('#output-search').fill('costusd');
-    await until(async () => ((await text(page, '#output-count')) === '1 of 1 lines match' ? true : undefined), 5000, 'the output search');
+    await until(async () => ((await text(page, '#output-count')) === '1 of 1 line matches' ? true : undefined), 5000, 'the output search');
     expect(await text(page, '#output-text mark')).toBe('costUsd');
     await page.locator('#output-search').fill('');
     await shoot('run');

@@ -4,6 +4,7 @@
  * and `history --at` say, that nothing it answers changes the log, and that
  * it stops cleanly on SIGINT and SIGTERM.
  */
+import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -62,6 +63,13 @@ describe('expctl serve', () => {
     expect((await fetch(new URL('/nowhere', served.url))).status).toBe(404);
     // every route is read-only: nothing but GET is answered
     for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) expect((await fetch(new URL('/api/experiments/exp-1', served.url), { method })).status).toBe(404);
+    // a page of another site whose DNS name points at 127.0.0.1 gets nothing
+    const asHost = (host: string) => new Promise<number>((resolve, reject) => {
+      const r = request(new URL('/api/experiments', served.url), { headers: { host } }, (res) => { res.resume(); resolve(res.statusCode!); });
+      r.on('error', reject).end();
+    });
+    expect(await asHost('attacker.example:80')).toBe(403);
+    expect(await asHost(`localhost:${new URL(served.url).port}`)).toBe(200);
     const verified = await served.json<{ ok: boolean; headHash: string }>('/api/experiments/exp-1/verify');
     expect(verified.body).toMatchObject({ ok: true, headHash: before.headHash });
 

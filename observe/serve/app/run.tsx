@@ -42,10 +42,10 @@ function Steps({ d }: { d: RunData }) {
   return (
     <div class="scroll">
       <table class="grid" id="steps">
-        <thead><tr><th>step</th><th class="num">attempt</th><th>result</th><th class="num">duration</th><th>started</th><th>error</th></tr></thead>
+        <thead><tr><th>step</th><th class="num">attempt</th><th>result</th><th class="num">duration</th><th class="opt">started</th><th>error</th></tr></thead>
         <tbody>
           {d.steps.map((s, i) => (
-            <tr key={i} class={s.result === 'failed' ? 'o-errored' : ''}><td>{s.effect}</td><td class="num">{s.attempt}</td><td>{s.result}{s.adopted ? ` (collected: ${s.adopted})` : ''}</td><td class="num">{duration(s.durationMs)}</td><td>{s.startedAt.slice(11, 23)}</td><td>{s.error ?? ''}</td></tr>
+            <tr key={i} class={s.result === 'failed' ? 'o-errored' : ''}><td>{s.effect}</td><td class="num">{s.attempt}</td><td>{s.result}{s.adopted ? ` (collected: ${s.adopted})` : ''}</td><td class="num">{duration(s.durationMs)}</td><td class="opt">{s.startedAt.slice(11, 23)}</td><td>{s.error ?? ''}</td></tr>
           ))}
         </tbody>
       </table>
@@ -130,7 +130,7 @@ function Text({ text, query, truncated }: { text: string; query: string; truncat
   };
   return (
     <>
-      <p class="muted" id="output-count">{q ? `${shown.length} of ${lines.length} lines match` : `${lines.length} lines`}{truncated ? ' (the end of a longer output)' : ''}</p>
+      <p class="muted" id="output-count">{q ? `${shown.length} of ${lines.length} line${lines.length === 1 ? '' : 's'} match${shown.length === 1 ? 'es' : ''}` : `${lines.length} line${lines.length === 1 ? '' : 's'}`}{truncated ? ' (the end of a longer output)' : ''}</p>
       <pre class="out" id="output-text">{shown.map((l, i) => <>{mark(l)}{i < shown.length - 1 ? '\n' : ''}</>)}</pre>
     </>
   );
