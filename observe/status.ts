@@ -121,6 +121,11 @@ function pauseReason(data: PauseData): string {
 
 const machineId = (ref: string) => ref.slice(0, ref.indexOf('@'));
 
+/** Who drives experiment `key` now (the `driver` of `status --json`). */
+export function driverStatus(store: EventStore, key: string): StatusJson['driver'] {
+  return driverOf(store.readLease(key));
+}
+
 function driverOf(lease: Lease | null): StatusJson['driver'] {
   if (!lease) return null;
   const alive = lease.host === hostname() ? isHolderAlive(lease.pid, lease.identity) : null;
