@@ -40,23 +40,32 @@ export interface GroupResults {
   tokens: number | null;
 }
 
-/** The results of a group of runs; `expected` counts the runs not created yet too. */
-export function groupResults(runs: readonly RunResults[], expected = runs.length): GroupResults {
-  const passed = runs.filter((r) => r.outcome === 'passed').length;
-  const notPassed = runs.filter((r) => r.outcome === 'not_passed').length;
+/** The results of a group of runs; `expected` counts the runs not created yet too. One pass: a 10^4-run experiment's status groups its runs at three levels. */
+export function groupResults(runs: readonly (Omit<RunResults, 'durationMs'> & { durationMs?: number | null })[], expected = runs.length): GroupResults {
+  let [passed, notPassed, errored] = [0, 0, 0];
+  const scores: number[] = [];
+  const cost = { sum: 0, known: false };
+  const tokens = { sum: 0, known: false };
+  for (const r of runs) {
+    if (r.outcome === 'passed') passed += 1;
+    else if (r.outcome === 'not_passed') notPassed += 1;
+    else if (r.outcome === 'errored') errored += 1;
+    if (r.outcome === 'passed' || r.outcome === 'not_passed') scores.push(r.score ?? 0);
+    if (r.costUsd !== null) [cost.sum, cost.known] = [cost.sum + r.costUsd, true];
+    if (r.tokens !== null) [tokens.sum, tokens.known] = [tokens.sum + r.tokens, true];
+  }
   const judged = passed + notPassed;
-  const scores = runs.filter((r) => r.outcome === 'passed' || r.outcome === 'not_passed').map((r) => r.score ?? 0);
   return {
     runs: Math.max(expected, runs.length),
     judged,
     passed,
     notPassed,
-    errored: runs.filter((r) => r.outcome === 'errored').length,
+    errored,
     passRate: judged === 0 ? null : rounded(passed / judged, RATE_DIGITS),
     passRateInterval: roundedInterval(wilson(passed, judged), RATE_DIGITS),
     score: scoreResults(scores),
-    costUsd: sumOfKnown(runs.map((r) => r.costUsd), 6),
-    tokens: sumOfKnown(runs.map((r) => r.tokens), 0),
+    costUsd: cost.known ? rounded(cost.sum, 6) : null,
+    tokens: tokens.known ? rounded(tokens.sum, 0) : null,
   };
 }
 
@@ -101,10 +110,4 @@ export function separationOf(leader: string, competitors: readonly Competitor[])
   if (!lead || lead.judged === 0 || !runnerUp) return null;
   const { withinNoise, runsToSeparate } = separation(lead, runnerUp);
   return { leader, runnerUp: runnerUp.id, withinNoise, runsToSeparate };
-}
-
-
-function sumOfKnown(values: readonly (number | null)[], digits: number): number | null {
-  const known = values.filter((v): v is number => v !== null);
-  return known.length === 0 ? null : rounded(known.reduce((a, b) => a + b, 0), digits);
 }

@@ -2,6 +2,8 @@
  * Uncertainty of the results: what a pass rate or a median over 2–10 runs
  * can and cannot tell apart. Pure and deterministic (the bootstrap is seeded).
  */
+import { meanInterval } from './bootstrap-mean.js';
+import { distinctOf, medianInterval } from './resampling.js';
 
 export type Interval = [number, number];
 
@@ -78,54 +80,26 @@ export function bootstrap(values: readonly number[], statistic: (sample: readonl
   return [stats[Math.floor(0.025 * (samples - 1))]!, stats[Math.ceil(0.975 * (samples - 1))]!];
 }
 
+/** Below this many values the mean's interval is drawn (seeded resamples); from it on, computed (analysis/bootstrap-mean.ts). */
+export const SADDLEPOINT_FROM = 20;
+
 /**
- * The bootstrap intervals of the median and of the mean, from the same
- * seeded resamples `bootstrap(values, median)` and `bootstrap(values, mean)`
- * draw, so the same intervals, without sorting each resample: a resample is
- * counted by the rank of each value drawn, and its median found by walking
- * the counts (O(n) a resample, not O(n log n); a 10^4-run experiment's status
- * draws 10^4 × 2,000 values at each level).
+ * The 95% percentile bootstrap intervals of the median and of the mean,
+ * computed rather than resampled where that is exact or more accurate than
+ * 2,000 resamples: the median's from its exact bootstrap distribution
+ * (binomial tails at the order statistics, analysis/resampling.ts), at any n;
+ * the mean's exactly for two distinct values, by the saddlepoint
+ * approximation from SADDLEPOINT_FROM values on, and below that by
+ * `bootstrap(values, mean, seed, samples)`. O(n log n), where resampling
+ * took O(samples × n): a 10^4-run experiment's status has 10^4 values at
+ * each of three levels.
  */
 export function bootstrapMedianMean(values: readonly number[], seed = BOOTSTRAP_SEED, samples = BOOTSTRAP_SAMPLES): { median: Interval; mean: Interval } | null {
   const n = values.length;
   if (n === 0) return null;
   if (n === 1) return { median: [values[0]!, values[0]!], mean: [values[0]!, values[0]!] };
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => values[a]! - values[b]!);
-  const sorted = order.map((i) => values[i]!);
-  const rank = new Uint32Array(n);
-  order.forEach((index, r) => (rank[index] = r));
-  const counts = new Uint32Array(n);
-  const medians = new Float64Array(samples);
-  const means = new Float64Array(samples);
-  const random = seededRandom(seed);
-  const mid = Math.floor(n / 2);
-  for (let s = 0; s < samples; s++) {
-    counts.fill(0);
-    let total = 0;
-    for (let i = 0; i < n; i++) {
-      const drawn = Math.floor(random() * n);
-      counts[rank[drawn]!]! += 1;
-      total += values[drawn]!;
-    }
-    means[s] = total / n;
-    medians[s] = n % 2 === 1 ? nth(sorted, counts, mid) : (nth(sorted, counts, mid - 1) + nth(sorted, counts, mid)) / 2;
-  }
-  // the generic bootstrap draws its own resamples from the same seed for each statistic: the same ones
-  const interval = (stats: Float64Array): Interval => {
-    stats.sort();
-    return [stats[Math.floor(0.025 * (samples - 1))]!, stats[Math.ceil(0.975 * (samples - 1))]!];
-  };
-  return { median: interval(medians), mean: interval(means) };
-}
-
-/** The k-th smallest (from 0) of a resample given as counts of each rank of `sorted`. */
-function nth(sorted: readonly number[], counts: Uint32Array, k: number): number {
-  let seen = 0;
-  for (let r = 0; r < counts.length; r++) {
-    seen += counts[r]!;
-    if (seen > k) return sorted[r]!;
-  }
-  return sorted[sorted.length - 1]!;
+  const drawn = n < SADDLEPOINT_FROM && distinctOf(values).values.length > 2;
+  return { median: medianInterval(values), mean: drawn ? bootstrap(values, mean, seed, samples)! : meanInterval(values) };
 }
 
 /** The bootstrap interval of the difference of a statistic between two samples (b − a). */

@@ -161,7 +161,7 @@ function logCommands(cli: Command, io: Io, dir: ResultsDir): void {
     .action(async (file: string, o: { json?: boolean }) => (await import('./import.js')).importCommand(file, { ...o, resultsDir: dir() }, io));
 }
 
-/** `graph`, `coverage`, `view`, `inspect`: seeing the machines and an experiment's history. */
+/** `graph`, `coverage`, `view`, `inspect`, `serve`: seeing the machines and an experiment's history. */
 function seeCommands(cli: Command, io: Io, dir: ResultsDir): void {
   cli.command('graph [machine]')
     .description('a lifecycle machine (experiment, tier, subtest or run; default all four) as a diagram of its definition')
@@ -182,6 +182,12 @@ function seeCommands(cli: Command, io: Io, dir: ResultsDir): void {
     .option('--until <seq>', 'replay up to and including this row', integer)
     .option('--no-wait', 'return after the replay instead of keeping the relay up until Ctrl+C')
     .action(async (id: string, o: { port?: number; speed?: number; until?: number; wait: boolean }) => (await import('./inspect.js')).inspectCommand(id, { ...o, resultsDir: dir() }, io));
+  cli.command('serve')
+    .description('a live local web UI over the results folder: experiments, results tables, runs (steps, output, diff, verdicts), history with a timeline, statecharts; read-only')
+    .option('--port <port>', 'port to listen on (default 7575; 0: a free one)', integer)
+    .option('--host <host>', 'address to listen on (default 127.0.0.1; anything else needs --allow-remote)')
+    .option('--allow-remote', 'allow a --host that other machines can reach (there is no login)')
+    .action(async (o: { port?: number; host?: string; allowRemote?: boolean }) => (await import('./serve.js')).serveCommand({ ...o, resultsDir: dir() }, io));
 }
 
 /** The options `run` and `resume` share: early stops, re-execution, output. */

@@ -1,4 +1,4 @@
-import { openExperimentLog, type ExperimentLog } from '../runner/log.js';
+import { openExperimentLog, type ExperimentLog } from '../runner/log-open.js';
 import { existingLog } from './log-file.js';
 
 export { experimentKey } from '../runner/log-keys.js';

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { actorsFromStates, experimentPaths, experimentResultOf, resultsAvailable, writeResultsFromLog } from '../runner/index.js';
+import { actorsFromStates, experimentResultOf, resultsAvailable } from '../runner/finalization/recorded.js';
+import { experimentPaths } from '../runner/paths.js';
 import { RUN_RECORD_FIELDS, runRecords, type RunRecord } from '../runner/run-records.js';
 import { experimentReport } from '../analysis/markdown.js';
 import type { ExperimentResult } from '../schemas/results.js';
@@ -46,6 +47,8 @@ export async function reportCommand(id: string, options: ReportOptions, io: Io):
     }
     const result = filtered(experimentResultOf(scope), keep);
     if (!existsSync(paths.result) || !existsSync(paths.report) || !existsSync(paths.summary)) {
+      // only when files are missing: it loads the writers of every result file
+      const { writeResultsFromLog } = await import('../runner/finalization/rebuild.js');
       writeResultsFromLog(scope, paths);
       io.err(`the result files of ${key} were missing; written again from its log into ${paths.dir}\n`);
     }

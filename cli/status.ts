@@ -48,17 +48,18 @@ function printAll(io: Io, all: StatusJson[], json: boolean, where: Where): void 
 
 export function printOne(io: Io, s: StatusJson, json: boolean, where: Where): void {
   if (json) return io.out(`${JSON.stringify(s, null, 2)}\n`);
-  io.out(`${paint(io, 1, s.experiment)}  ${groupLine(io, s.results)}\n`);
-  io.out(`  ${s.state} · ${runLine(s)}\n`);
-  if (s.paused) io.out(`  paused: ${s.paused.reason}; \`${expctlCommand(['resume', s.experiment, ...raiseArgs(s.paused.budget)], where.resultsDir, where)}\` continues\n`);
-  if (s.driver) io.out(`  ${driverLine(s, s.driver, where)}\n`);
+  // one write of the whole tree: a line a write is a system call a run
+  const lines = [`${paint(io, 1, s.experiment)}  ${groupLine(io, s.results)}`, `  ${s.state} · ${runLine(s)}`];
+  if (s.paused) lines.push(`  paused: ${s.paused.reason}; \`${expctlCommand(['resume', s.experiment, ...raiseArgs(s.paused.budget)], where.resultsDir, where)}\` continues`);
+  if (s.driver) lines.push(`  ${driverLine(s, s.driver, where)}`);
   for (const tier of s.tiers) {
-    io.out(`  ${paint(io, 1, tier.id)}  ${tier.state} · ${groupLine(io, tier.results)}${bestText(tier)}\n`);
+    lines.push(`  ${paint(io, 1, tier.id)}  ${tier.state} · ${groupLine(io, tier.results)}${bestText(tier)}`);
     for (const subtest of tier.subtests) {
-      io.out(`    ${subtest.id}  ${subtest.state} · ${groupLine(io, subtest.results)}\n`);
-      for (const run of subtest.runs) io.out(`      run ${run.run}  ${runText(io, run)}\n`);
+      lines.push(`    ${subtest.id}  ${subtest.state} · ${groupLine(io, subtest.results)}`);
+      for (const run of subtest.runs) lines.push(`      run ${run.run}  ${runText(io, run)}`);
     }
   }
+  io.out(`${lines.join('\n')}\n`);
 }
 
 function bestText(tier: StatusJson['tiers'][number]): string {

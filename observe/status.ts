@@ -5,7 +5,7 @@ import { OUTCOME_EFFECTS, outcomeRows, runPlanOf, runViewOf, type RunView } from
 
 export { runPlanOf };
 import { isHolderAlive } from '../store/lease-policy.js';
-import type { EventStore, Lease, StoredRow } from '../store/types.js';
+import type { EventRow, EventStore, Lease, StoredRow } from '../store/types.js';
 import { statusTree, treeNodeOf, type RunFields, type RunPlan, type StatusTree, type TreeNode } from './status-tree.js';
 
 export type { StatusTree, RunCounts, TreeNode, RunEntry } from './status-tree.js';
@@ -58,7 +58,7 @@ export function runFields(view: RunView): RunFields {
  * Call it with every row of a run stream; it returns that run's fields.
  * `seed` holds the ends recorded before the first row it is fed.
  */
-export function outcomeTracker(seed: Map<string, StoredRow[]> = new Map()): (row: StoredRow, createdAt: string, context: RunContext) => RunFields {
+export function outcomeTracker(seed: Map<string, EventRow[]> = new Map()): (row: StoredRow, createdAt: string, context: RunContext) => RunFields {
   const ends = seed;
   const named = new Set<string>(OUTCOME_EFFECTS);
   return (row, createdAt, context) => {
@@ -120,6 +120,11 @@ function pauseReason(data: PauseData): string {
 }
 
 const machineId = (ref: string) => ref.slice(0, ref.indexOf('@'));
+
+/** Who drives experiment `key` now (the `driver` of `status --json`). */
+export function driverStatus(store: EventStore, key: string): StatusJson['driver'] {
+  return driverOf(store.readLease(key));
+}
 
 function driverOf(lease: Lease | null): StatusJson['driver'] {
   if (!lease) return null;

@@ -1,9 +1,6 @@
 import { checkLog, outputOf, restore, type LoadedLog, type Registry } from '../engine/index.js';
 import { ExperimentConfig } from '../schemas/config.js';
-import type { LifecycleEvent } from '../schemas/events.js';
-import { openStore, type SqliteStoreOptions } from '../store/sqlite-store.js';
 import type { EventStore } from '../store/types.js';
-import { lifecycleCodec } from './codec.js';
 import { ExperimentNotFoundError, LogInvalidError } from './errors.js';
 export { experimentKey, generations } from './log-keys.js';
 import { lifecycleRegistry } from './registry.js';
@@ -12,8 +9,8 @@ import type { Fingerprint } from './setup/fingerprint.js';
 const isFingerprint = (value: unknown): value is Fingerprint =>
   typeof value === 'object' && value !== null && typeof (value as Fingerprint).common === 'object' && typeof (value as Fingerprint).tiers === 'object';
 
-/** The log of experiments: an event store whose events are the lifecycle's. */
-export type ExperimentLog = EventStore<LifecycleEvent>;
+export { openExperimentLog, type ExperimentLog } from './log-open.js';
+import type { ExperimentLog } from './log-open.js';
 
 /** What the log says about how an experiment was started (or continued, after tiers were added). */
 export interface RecordedStart {
@@ -21,16 +18,6 @@ export interface RecordedStart {
   configDir: string;
   /** The config's fingerprint when it was recorded (file contents and secrets included); absent in logs of expctl 0.1. */
   fingerprint?: Fingerprint;
-}
-
-/**
- * Open (or create) the SQLite log of a results directory, checking every
- * event against the lifecycle's schemas on the way in and out.
- *
- * @example const log = openExperimentLog('results/expctl.db', { readonly: true });
- */
-export function openExperimentLog(file: string, options: Omit<SqliteStoreOptions<LifecycleEvent>, 'codec'> = {}): ExperimentLog {
-  return openStore(file, { ...options, codec: lifecycleCodec });
 }
 
 /** The config an experiment was started with, or continues with since tiers were added to it. */

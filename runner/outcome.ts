@@ -3,7 +3,7 @@ import { contextOf } from '../machines/context.js';
 import type { RunContext } from '../machines/run.machine.js';
 import { RUN_COMPLETED, RUN_FAILED } from '../machines/run-states.js';
 import type { RunOutcome, RunResults } from '../analysis/outcomes.js';
-import type { EventStore, StoredRow } from '../store/types.js';
+import type { EventRow, EventStore, StoredRow } from '../store/types.js';
 import type { ResultActor } from './finalization/recorded.js';
 import { runSpendOf } from './finalization/spend.js';
 
@@ -31,8 +31,8 @@ export const OUTCOME_EFFECTS = ['runAgent', 'runJudges', 'buildRunResult'] as co
 const JUDGED = new Set(['run_finalized', 'run_report_written', RUN_COMPLETED]);
 
 /** The recorded ends of the outcome effects, by run stream (one query, not every row). */
-export function outcomeRows(store: EventStore, key: string, toSeq?: number): Map<string, StoredRow[]> {
-  const byStream = new Map<string, StoredRow[]>();
+export function outcomeRows(store: EventStore, key: string, toSeq?: number): Map<string, EventRow[]> {
+  const byStream = new Map<string, EventRow[]>();
   for (const row of store.readEffectRows(key, OUTCOME_EFFECTS, toSeq)) {
     const rows = byStream.get(row.stream) ?? [];
     rows.push(row);
@@ -55,13 +55,14 @@ export interface RecordedRun {
  * outcome effects (any other rows of the run are ignored). Its duration runs
  * from its creation to its verdicts, or to its latest row.
  */
-export function runViewOf(run: RecordedRun, ends: readonly StoredRow[]): RunView {
+export function runViewOf(run: RecordedRun, ends: readonly EventRow[]): RunView {
   const { context, state } = run;
   const judged = JUDGED.has(state) ? outputOf<{ passed: boolean; score: number }>(ends, 'buildRunResult') : undefined;
   const outcome: RunOutcome | null = judged ? (judged.passed ? 'passed' : 'not_passed') : state === RUN_FAILED ? 'errored' : null;
   const spend = runSpendOf(ends);
-  const verdict = judged ? [...ends].reverse().find((r) => r.event.type === 'effect.completed' && (r.event.data as { effect: string }).effect === 'runJudges') : undefined;
-  const end = verdict?.at ?? [run.at, ends.at(-1)?.at ?? ''].sort().at(-1)!;
+  const verdict = judged ? lastCompleted(ends, 'runJudges') : undefined;
+  const last = ends.at(-1)?.at ?? '';
+  const end = verdict?.at ?? (last > run.at ? last : run.at);
   const error = state === RUN_FAILED && context.failure ? `${context.failure.effect ?? context.failure.state} failed: ${context.failure.message}` : null;
   return {
     stream: run.stream, tier: context.tier, subtest: context.subtest, run: context.run, state, attempt: context.attempt,
@@ -70,8 +71,16 @@ export function runViewOf(run: RecordedRun, ends: readonly StoredRow[]): RunView
   };
 }
 
+function lastCompleted(ends: readonly EventRow[], effect: string): EventRow | undefined {
+  for (let i = ends.length - 1; i >= 0; i--) {
+    const { event } = ends[i]!;
+    if (event.type === 'effect.completed' && (event.data as { effect: string }).effect === effect) return ends[i];
+  }
+  return undefined;
+}
+
 /** Every run of the (replayed or live) experiment with what it came to, in creation order. */
-export function runViews(actors: ReadonlyMap<string, ResultActor>, ends: ReadonlyMap<string, readonly StoredRow[]>): RunView[] {
+export function runViews(actors: ReadonlyMap<string, ResultActor>, ends: ReadonlyMap<string, readonly EventRow[]>): RunView[] {
   return [...actors.values()].filter((a) => a.entry.id === 'run').map((actor) => {
     const rows = ends.get(actor.stream) ?? [];
     const created = actor.created ?? rows[0]?.at ?? new Date(0).toISOString();

@@ -112,10 +112,13 @@ class MemoryStore<E extends AnyEvent> implements EventStore<E> {
     };
   }
 
-  readEffectRows(experiment: string, effects: readonly string[], toSeq = Number.MAX_SAFE_INTEGER): StoredRow<E>[] {
+  readEffectRows(experiment: string, effects: readonly string[], toSeq = Number.MAX_SAFE_INTEGER): EventRow<E>[] {
     const named = new Set(effects);
     const ends = this.rows.filter((r) => r.raw.experiment === experiment && r.seq <= toSeq && (r.raw.type === 'effect.completed' || r.raw.type === 'effect.failed'));
-    return ends.filter((r) => named.has((JSON.parse(r.raw.data) as { effect?: string }).effect ?? '')).map((r) => this.decode(r));
+    return ends.filter((r) => named.has((JSON.parse(r.raw.data) as { effect?: string }).effect ?? '')).map((r) => {
+      const { seq, stream, version, event, at, cause, machine } = this.decode(r);
+      return { seq, stream, version, event, at, cause, machine };
+    });
   }
 
   streams(experiment: string): StreamInfo[] {

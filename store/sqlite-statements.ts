@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { CHAIN_COLUMNS, chainRow, CHAIN_WIDTH, STREAM_OR_BELOW, streamRange } from './sqlite-sql.js';
+import { CHAIN_COLUMNS, chainRow, CHAIN_WIDTH, EVENT_COLUMNS, STREAM_OR_BELOW, streamRange } from './sqlite-sql.js';
 import type { Checkpoint, ResumeBase, StoredSnapshot } from './types.js';
 
 type Named<K extends string> = Record<K, Database.Statement>;
@@ -23,9 +23,9 @@ export function prepareStatements(db: Database.Database): Named<StatementName> {
     // answered by events_by_schema where the log has it (layout 2: `+seq` keeps the planner off events_by_experiment); a scan otherwise
     newerSchema: q('SELECT seq, stream, version, schema FROM events WHERE experiment = ? AND schema > ? AND +seq <= ? ORDER BY seq LIMIT 1'),
     latest: q(`SELECT e.stream, e.version, e.seq, e.machine, e.state, e.context, e.at, f.at AS createdAt FROM (${latestOfStreams(' AND seq <= ?')}) last
-      JOIN events e ON e.stream = last.stream AND e.version = last.version JOIN events f ON f.seq = last.first ORDER BY last.first`),
+      JOIN events e ON e.stream = last.stream AND e.version = last.version JOIN events f ON f.seq = last.first ORDER BY last.first`).raw(),
     count: q('SELECT COUNT(*) AS n FROM events WHERE experiment = ? AND seq <= ?'),
-    effectRows: q(`SELECT ${CHAIN_COLUMNS} FROM events WHERE experiment = ? AND seq <= ? AND type IN ('effect.completed', 'effect.failed')
+    effectRows: q(`SELECT ${EVENT_COLUMNS} FROM events WHERE experiment = ? AND seq <= ? AND type IN ('effect.completed', 'effect.failed')
       AND json_extract(data, '$.effect') IN (SELECT value FROM json_each(?)) ORDER BY seq`).raw(),
     streams: q(`SELECT last.stream, last.version, f.machine FROM (${latestOfStreams('')}) last
       LEFT JOIN events f ON f.stream = last.stream AND f.version = 1 ORDER BY last.first`),

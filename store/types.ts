@@ -302,9 +302,10 @@ export interface EventStore<E extends AnyEvent = AnyEvent> {
   /**
    * The rows of an experiment that record the end of one of the named effects
    * (`effect.completed` and `effect.failed`), up to `toSeq`, in seq order:
-   * what the read commands need of the outcomes without reading every row.
+   * what the read commands need of the outcomes without reading every row
+   * (nor the state, context and hashes of these).
    */
-  readEffectRows(experiment: string, effects: readonly string[], toSeq?: number): StoredRow<E>[];
+  readEffectRows(experiment: string, effects: readonly string[], toSeq?: number): EventRow<E>[];
   streams(experiment: string): StreamInfo[];
   experiments(): ExperimentHead[];
   head(experiment: string): ExperimentHead | null;

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
  * The house rules (docs/architecture.md), checked on the source: every
  * import, `import type` included, of every file below the repository root
  * (tests, benchmarks, scripts and docs excepted). In the spirit of zod's
- * no-circular-imports test.
+ * no-circular-imports test. The web UI's .tsx files count as source too.
  */
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -37,7 +37,7 @@ function sourceFiles(): string[] {
     for (const name of readdirSync(join(ROOT, dir))) {
       const path = join(dir, name);
       if (statSync(join(ROOT, path)).isDirectory()) walk(path);
-      else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) files.push(path);
+      else if (/\.tsx?$/.test(name) && !name.endsWith('.d.ts')) files.push(path);
     }
   };
   for (const layer of LAYERS) walk(layer);
@@ -50,7 +50,9 @@ function importsOf(file: string): Import[] {
   const text = readFileSync(join(ROOT, file), 'utf8');
   return [...text.matchAll(IMPORT)].map((m) => {
     const spec = m[3] ?? m[4]!;
-    const to = relative(ROOT, resolve(ROOT, dirname(file), spec)).replace(/\.js$/, '.ts');
+    const asTs = relative(ROOT, resolve(ROOT, dirname(file), spec)).replace(/\.js$/, '.ts');
+    // `./x.js` is x.ts, or x.tsx (the web UI's components)
+    const to = files.includes(asTs) ? asTs : `${asTs}x`;
     // `import { type A, type B }` is type-only too
     const names = /\{([^}]*)\}/.exec(m[0])?.[1];
     const allTypes = names !== undefined && names.split(',').filter((n) => n.trim()).every((n) => n.trim().startsWith('type '));
@@ -134,14 +136,15 @@ describe('architecture', () => {
     expect(writing).toEqual([]);
   });
 
-  it('the browser-side modules (bundled into the viewer page) import nothing of Node, directly or not', () => {
+  it('the browser-side modules (bundled into the viewer page and the web UI) import nothing of Node, directly or not', () => {
     const reach = (file: string, seen = new Set<string>()): Set<string> => {
       if (seen.has(file)) return seen;
       seen.add(file);
       for (const i of imports.filter((x) => x.from === file && !x.typeOnly)) reach(i.to, seen);
       return seen;
     };
-    const bundled = [...reach('observe/viewer/client.ts')];
+    const bundled = [...reach('observe/viewer/client.ts'), ...reach('observe/serve/app/main.tsx')];
+    expect(bundled).toContain('observe/viewer/render.ts');
     expect(bundled.filter((f) => /from '(node:|better-sqlite3|zod|xstate)/.test(readFileSync(join(ROOT, f), 'utf8')))).toEqual([]);
   });
 

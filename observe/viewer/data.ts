@@ -1,6 +1,6 @@
 import type { RunContext } from '../../machines/run.machine.js';
 import { lifecycleRegistry } from '../../runner/registry.js';
-import type { EventStore, StateRow, StoredRow } from '../../store/types.js';
+import type { EventRow, EventStore, StateRow, StoredRow } from '../../store/types.js';
 import { outcomeRows, runViewOf } from '../../runner/outcome.js';
 import { runFields, runPlanOf } from '../status.js';
 import { treeNodeOf, type RunPlan, type TreeNode } from '../status-tree.js';
@@ -100,14 +100,14 @@ class Builder {
   private last: StateRow | null = null;
   private t0 = 0;
   /** The recorded ends of the outcome effects (by seq), and those of each run seen so far. */
-  private readonly ends = new Map<number, StoredRow>();
-  private readonly runEnds = new Map<string, StoredRow[]>();
+  private readonly ends = new Map<number, EventRow>();
+  private readonly runEnds = new Map<string, EventRow[]>();
   private readonly created = new Map<string, string>();
   /** The experiment's own rows (they record its config), and the plan changes found so far. */
   private readonly own: StoredRow[];
   private readonly plans: [number, RunPlan | null][] = [];
 
-  constructor(private readonly chunkSize: number, private readonly key: string, ends: Map<string, StoredRow[]>, own: StoredRow[]) {
+  constructor(private readonly chunkSize: number, private readonly key: string, ends: Map<string, EventRow[]>, own: StoredRow[]) {
     for (const rows of ends.values()) for (const row of rows) this.ends.set(row.seq, row);
     this.own = own;
   }

@@ -4,7 +4,7 @@ import { viewerPage } from './page.js';
 
 export { viewerData, CHUNK_SIZE, type ViewerData, type ViewerChunk, type ViewerStream, type FinalActor } from './data.js';
 export { Timeline, type ActorAt, type RowAt } from './timeline.js';
-export { viewerPage, clientScript } from './page.js';
+export { viewerPage, clientScript, builtBundle, VIEWER_CSS } from './page.js';
 export { graphSvg, treeHtml, escapeHtml } from './render.js';
 export { layoutMachine, stateKinds, type ViewerGraph, type GraphNode, type GraphEdge, type StateKind, type EdgeKind } from './layout.js';
 

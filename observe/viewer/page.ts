@@ -17,13 +17,18 @@ const BUNDLE = 'client.bundle.js';
 
 /** The bundled page script: next to this module in dist/, or in dist/ of the package when running from source. */
 export function clientScript(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const root = packageRoot(here);
-  const candidates = [join(here, BUNDLE), join(root, 'dist', relative(root, here), BUNDLE)];
-  const found = candidates.find((file) => existsSync(file));
-  if (!found) throw new ExpctlError('EXPCTL_ASSET_MISSING', `the viewer's page script is not built (looked for ${candidates.join(', ')})`, 'run `npm run build` in the expctl folder');
   // a `</script>` inside the script would end the element early
-  return readFileSync(found, 'utf8').replaceAll('</script', '<\\/script');
+  return builtBundle(import.meta.url, BUNDLE, "the viewer's page script").replaceAll('</script', '<\\/script');
+}
+
+/** A script `npm run build` bundled next to the module at `moduleUrl` (in dist/; from source, in dist/ of the package). */
+export function builtBundle(moduleUrl: string, name: string, what: string): string {
+  const here = dirname(fileURLToPath(moduleUrl));
+  const root = packageRoot(here);
+  const candidates = [join(here, name), join(root, 'dist', relative(root, here), name)];
+  const found = candidates.find((file) => existsSync(file));
+  if (!found) throw new ExpctlError('EXPCTL_ASSET_MISSING', `${what} is not built (looked for ${candidates.join(', ')})`, 'run `npm run build` in the expctl folder');
+  return readFileSync(found, 'utf8');
 }
 
 function packageRoot(from: string): string {
@@ -31,7 +36,8 @@ function packageRoot(from: string): string {
   return from;
 }
 
-const CSS = `
+/** The viewer's styles: the tree, the statecharts and their colours (the live UI uses them too). */
+export const VIEWER_CSS = `
 :root { color-scheme: light; font: 13px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2937; background: #f8fafc; }
 body { margin: 0; }
 header { display: flex; flex-wrap: wrap; gap: 12px; align-items: baseline; padding: 10px 16px; background: #fff; border-bottom: 1px solid #e2e8f0; }
@@ -122,7 +128,7 @@ export function viewerPage(data: ViewerData, chunks: readonly ViewerChunk[]): st
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>expctl view: ${escapeHtml(data.experiment)}</title>
-<style>${CSS}</style>
+<style>${VIEWER_CSS}</style>
 </head>
 <body>
 <header>

@@ -1,12 +1,14 @@
-import { EffectFailure, isEvent, outputOf } from '../../engine/index.js';
-import { contextOf, RUN_COMPLETED } from '../../machines/index.js';
+import { EffectFailure, outputOf } from '../../engine/effects.js';
+import { isEvent } from '../../engine/events.js';
+import { contextOf } from '../../machines/context.js';
+import { RUN_COMPLETED } from '../../machines/run-states.js';
 import { experimentResult, knownCostRuns, subtestResult, tierResult, type RunSpend, type TierSubtest } from '../../analysis/aggregate.js';
 import { runSpendOf } from './spend.js';
 
 export { runSpendOf };
 import { RunResult, type ExperimentResult, type TierResult } from '../../schemas/results.js';
 import type { EventRow, StreamState } from '../../store/types.js';
-import type { ExperimentLog } from '../log.js';
+import type { ExperimentLog } from '../log-open.js';
 import { streams } from '../streams.js';
 
 /**

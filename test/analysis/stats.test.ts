@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { groupResults, separationOf } from '../../analysis/outcomes.js';
-import { bootstrap, bootstrapDifference, bootstrapMedianMean, BOOTSTRAP_SEED, mean, median, proportionDifference, rounded, seededRandom, separation, wilson } from '../../analysis/stats.js';
+import { bootstrap, bootstrapDifference, median, proportionDifference, rounded, separation, wilson } from '../../analysis/stats.js';
 
 describe('uncertainty of a few runs', () => {
   it('gives the 95% Wilson interval of a pass rate', () => {
@@ -28,18 +28,6 @@ describe('uncertainty of a few runs', () => {
     expect(high).toBeLessThanOrEqual(0.95);
     expect(bootstrapDifference(scores, scores, median)).toEqual(bootstrapDifference(scores, scores, median));
     expect(bootstrap([], median)).toBeNull();
-  });
-
-  it('gives the median and mean intervals of the generic bootstrap exactly, without sorting each resample', () => {
-    const random = seededRandom(7);
-    const shapes = [[0.5, 0.25], [0.2, 0.4, 0.9, 0.95, 0.5], [1, 1, 0, 0.5, 0.5, 0.75], Array.from({ length: 101 }, () => Math.round(random() * 4) / 4), Array.from({ length: 64 }, () => random())];
-    for (const scores of shapes) {
-      for (const seed of [BOOTSTRAP_SEED, 1, 99]) {
-        expect(bootstrapMedianMean(scores, seed, 500)).toEqual({ median: bootstrap(scores, median, seed, 500), mean: bootstrap(scores, mean, seed, 500) });
-      }
-    }
-    expect(bootstrapMedianMean([0.3])).toEqual({ median: [0.3, 0.3], mean: [0.3, 0.3] });
-    expect(bootstrapMedianMean([])).toBeNull();
   });
 
   it('calls a leader within noise when the intervals overlap, and says how many runs would tell them apart', () => {

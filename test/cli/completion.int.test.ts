@@ -40,7 +40,7 @@ function bash(words: string[], options: { cwd?: string; env?: Record<string, str
   return r.stdout.split('\n').filter(Boolean);
 }
 
-const COMMANDS = ['init', 'run', 'resume', 'status', 'watch', 'show', 'logs', 'history', 'diff', 'fork', 'verify', 'report', 'compare', 'export', 'import', 'graph', 'coverage', 'view', 'inspect', 'completion', 'help'];
+const COMMANDS = ['init', 'run', 'resume', 'status', 'watch', 'show', 'logs', 'history', 'diff', 'fork', 'verify', 'report', 'compare', 'export', 'import', 'graph', 'coverage', 'view', 'inspect', 'serve', 'completion', 'help'];
 
 describe('bash completion', () => {
   it('registers for expctl and completes command names (not the hidden __complete)', () => {
@@ -51,6 +51,7 @@ describe('bash completion', () => {
     expect(bash(['expctl', 're'])).toEqual(['resume', 'report']);
     expect(bash(['expctl', '--results-dir', 'results', 'v'])).toEqual(['verify', 'view']);
     expect(bash(['expctl', 'help', 'co'])).toEqual(['compare', 'coverage', 'completion']);
+    expect(bash(['expctl', 'se'])).toEqual(['serve']);
     expect(bash(['expctl', '__'])).toEqual([]);
   });
 
@@ -60,6 +61,7 @@ describe('bash completion', () => {
     expect(bash(['expctl', 'run', 'exp/experiment.yaml', '--until-'])).toEqual(['--until-experiment', '--until-tier', '--until-run']);
     expect(bash(['expctl', 'status', '--'])).toEqual(['--json', '--failed', '--help', '--results-dir']);
     expect(bash(['expctl', '--'])).toEqual(['--version', '--results-dir', '--help']);
+    expect(bash(['expctl', 'serve', '--'])).toEqual(['--port', '--host', '--allow-remote', '--help', '--results-dir']);
   });
 
   it('completes experiment ids from the log of the results directory in use', () => {
