@@ -55,13 +55,26 @@ export function isRunning(pid: number): boolean {
 
 /** Groups of `pgids` that still have a member that is not a zombie (zombies run nothing). */
 export function livingGroups(pgids: readonly number[]): number[] {
-  const wanted = new Set(pgids);
+  // a group with no process at all (kill(-pgid, 0): ESRCH) needs no scan of /proc: the usual case, a command that ended
+  const wanted = new Set(pgids.filter(hasAnyProcess));
+  if (wanted.size === 0) return [];
   const living = new Set<number>();
   for (const pid of numericProcEntries()) {
     const stat = readStat(pid);
     if (stat && wanted.has(stat.pgrp) && stat.state !== 'Z' && stat.state !== 'X') living.add(stat.pgrp);
   }
   return pgids.filter((pgid) => living.has(pgid));
+}
+
+/** Whether any process, a zombie included, is in the group (or the answer is unknown: not ours to signal). */
+function hasAnyProcess(pgid: number): boolean {
+  if (!Number.isInteger(pgid) || pgid <= 1) return true;
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
 }
 
 /** Polls /proc until none of the groups has a living member or `timeoutMs` passed; returns those left. */
