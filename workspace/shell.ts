@@ -73,10 +73,12 @@ class Shell {
   }
 
   run(id: number, sequence: Sequence): Promise<SequenceResult> {
+    // built first: a word the shell cannot hold (a NUL byte) rejects here, leaving the shell idle
+    const text = script(id, sequence, this.dir);
     return new Promise((resolve, reject) => {
       this.pending = { id, resolve, reject, commands: sequence.commands.length };
       this.hold(true);
-      this.child.stdin.write(script(id, sequence, this.dir));
+      this.child.stdin.write(text);
     });
   }
 
@@ -148,7 +150,12 @@ class ShellPool {
 
   async run(sequence: Sequence): Promise<SequenceResult> {
     const shell = this.take();
-    return shell.run(this.next++, sequence);
+    try {
+      return await shell.run(this.next++, sequence);
+    } catch (error) {
+      if (!shell.dead) this.idle.push(shell);
+      throw error;
+    }
   }
 
   private take(): Shell {

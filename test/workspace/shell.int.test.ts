@@ -81,8 +81,11 @@ console.log(r.code);`;
     expect(readdirSync(tmp).filter((name) => name.startsWith('expctl-'))).toEqual([]);
   });
 
-  it('quotes any word but NUL for sh', () => {
+  it('quotes any word but NUL for sh; a request with a NUL byte is refused and the shells serve on', async () => {
     expect(quote(`a'b`)).toBe(`'a'\\''b'`);
     expect(() => quote('a\0b')).toThrow(/NUL/);
+    const dir = tempDir();
+    await expect(runSequence({ cwd: dir, commands: [['printf', 'a\0b']] })).rejects.toThrow(/NUL/);
+    expect((await runSequence({ cwd: dir, commands: [['printf', 'still here']] })).stdout).toBe('still here');
   });
 });
