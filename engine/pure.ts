@@ -58,3 +58,21 @@ export function pureTransition(machine: AnyStateMachine, snapshot: AnyMachineSna
   const next = machine.transition(snapshot, event, scope) as AnyMachineSnapshot;
   return [next, actions.splice(0)];
 }
+
+const restored = new WeakMap<AnyStateMachine, Map<string, AnyMachineSnapshot>>();
+
+/**
+ * As `machine.resolveState({ value, context })` for a state recorded as its
+ * canonical JSON `stateText`: the state nodes, value and tags of a state are
+ * resolved once per machine and state, and each snapshot made from them gets
+ * its own context (and its own empty children and history: the engine's
+ * machines have neither). A resume restores every stream of a log this way:
+ * 10^5 streams are a few dozen states.
+ */
+export function restoreSnapshot(machine: AnyStateMachine, stateText: string, context: Record<string, unknown>): AnyMachineSnapshot {
+  let byState = restored.get(machine);
+  if (!byState) restored.set(machine, (byState = new Map()));
+  let template = byState.get(stateText);
+  if (!template) byState.set(stateText, (template = machine.resolveState({ value: JSON.parse(stateText) as never, context: {} }) as AnyMachineSnapshot));
+  return { ...template, context, children: {}, historyValue: {} } as AnyMachineSnapshot;
+}

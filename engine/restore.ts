@@ -1,6 +1,7 @@
 import { rowHash } from '../store/rows.js';
 import { snapshotsDigest } from '../store/snapshot-digest.js';
 import type { EventStore, ResumeBase, StoredSnapshot } from '../store/types.js';
+import { restoreSnapshot } from './pure.js';
 import { lookupMachine, type Registry } from './registry.js';
 import { applyRow, machineChanges, type ReplayedActor, type ReplayResult } from './replay.js';
 
@@ -96,7 +97,7 @@ function startOf(registry: Registry, snapshot: StoredSnapshot, checkpointSeq: nu
   if (snapshot.createdSeq < 1 || snapshot.createdSeq > checkpointSeq || snapshot.version < 1) return null;
   if (snapshot.machine !== entry.ref) return 'replay';
   // its texts are its row's, as the driver that recorded it took them (engine/checkpoint.ts), and the digest says they are unchanged
-  const resolved = entry.machine.resolveState({ value: JSON.parse(snapshot.state) as never, context: JSON.parse(snapshot.context) as Record<string, unknown> });
+  const resolved = restoreSnapshot(entry.machine, snapshot.state, JSON.parse(snapshot.context) as Record<string, unknown>);
   const { stream, version, parent, created, createdSeq, recordedMachine } = snapshot;
   return { stream, entry, snapshot: resolved, version, parent, created, createdSeq, recordedMachine };
 }

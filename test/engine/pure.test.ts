@@ -1,6 +1,7 @@
 import { initialTransition, transition, type AnyEventObject, type AnyMachineSnapshot } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { pureInitial, pureTransition } from '../../engine/pure.js';
+import { pureInitial, pureTransition, restoreSnapshot } from '../../engine/pure.js';
+import { canonicalJson } from '../../util/canonical-json.js';
 import { lifecycleRegistry } from '../../runner/registry.js';
 import { candidateEvents, fullState } from '../support/traversal.js';
 
@@ -38,5 +39,28 @@ describe('pure transitions with a reused inert scope', () => {
       }
     }
     expect(compared).toBeGreaterThan(50);
+  });
+
+  it.each(cases)('restore a recorded $id state as resolveState does, and step on from it the same way, whichever stream used that state first', ({ id, input }) => {
+    const machine = lifecycleRegistry.get(id)!.machine;
+    const queue = [pureInitial(machine, input)[0]];
+    const seen = new Set<string>();
+    let restoredStates = 0;
+    while (queue.length > 0 && seen.size < 400) {
+      const snapshot = queue.shift()!;
+      const key = fullState(snapshot);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const context = JSON.parse(canonicalJson(snapshot.context)) as Record<string, unknown>;
+      const ours = restoreSnapshot(machine, canonicalJson(snapshot.value), context);
+      const theirs = machine.resolveState({ value: snapshot.value as never, context });
+      expect({ ...essence([ours, []]), tags: [...ours.tags] }).toEqual({ ...essence([theirs, []]), tags: [...theirs.tags] });
+      restoredStates += 1;
+      for (const event of candidateEvents(id, snapshot)) {
+        expect(essence(pureTransition(machine, ours, event as AnyEventObject))).toEqual(essence(pureTransition(machine, theirs, event as AnyEventObject)));
+        queue.push(pureTransition(machine, snapshot, event as AnyEventObject)[0]);
+      }
+    }
+    expect(restoredStates).toBeGreaterThan(10);
   });
 });
