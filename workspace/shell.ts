@@ -172,10 +172,9 @@ class ShellPool {
     }
     if (shell) return shell;
     this.dir ??= mkdtempSync(join(tmpdir(), 'expctl-sh-'));
+    // back to the idle ones when done; the next take() retires it if the environment changed meanwhile
     const created: Shell = new Shell({ ...process.env }, this.dir, (s) => {
-      if (s.dead) this.all.delete(s);
-      else if (JSON.stringify(process.env) === this.envKey) this.idle.push(s);
-      else this.retire(s);
+      if (!s.dead) this.idle.push(s);
     });
     this.all.add(created);
     created.child.on('exit', () => {
